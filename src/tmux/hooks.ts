@@ -1,0 +1,63 @@
+import { Logger } from './log';
+
+/**
+ * A control client hears nothing about some changes in sessions it is not attached to: a
+ * `split-window -d`, killing an inactive pane, an inactive pane's program exiting (tmux 3.3a,
+ * control-notify.c only writes to clients attached to the session). We close that gap with global
+ * hooks, one array index per client so several editors can each have theirs, whose command
+ * signals a `wait-for` channel that a waiting process of ours is blocked on. A signal sent while
+ * nobody waits is remembered by tmux (cmd-wait-for.c), so no change is lost between two waits.
+ */
+export const CHANGE_HOOKS = [
+  'after-split-window',
+  'after-kill-pane',
+  'after-select-pane',
+  'after-select-window',
+  'after-resize-pane',
+  'after-rename-window',
+  'after-swap-pane',
+  'after-break-pane',
+  'after-join-pane',
+  'after-move-window',
+  'after-swap-window',
+  'pane-exited',
+  'pane-died',
+  'window-layout-changed',
+];
+
+/** Channel names carry this prefix, so hooks of ours left by a crashed editor can be recognised. */
+export const CHANNEL_PREFIX = 'tmux-session-manager-changed-';
+
+export type Run = (argv: readonly string[]) => Promise<string[]>;
+
+export function channelFor(index: number): string {
+  return CHANNEL_PREFIX + index;
+}
+
+export async function installHooks(run: Run, index: number, log: Logger): Promise<void> {
+  const command = `wait-for -S ${channelFor(index)}`;
+  await Promise.all(CHANGE_HOOKS.map((hook) => run(['set-hook', '-g', `${hook}[${index}]`, command]).catch((error: Error) => {
+    log.warn(`could not set hook ${hook}: ${error.message}`);
+  })));
+}
+
+export async function removeHooks(run: Run, index: number): Promise<void> {
+  await Promise.all(CHANGE_HOOKS.map((hook) => run(['set-hook', '-gu', `${hook}[${index}]`]).catch(() => undefined)));
+}
+
+/**
+ * Removes hooks of ours whose editor is gone: their index is the process id of the control
+ * client that installed them, so an index no live client has is stale.
+ */
+export async function removeStaleHooks(run: Run, liveIndexes: ReadonlySet<number>, log: Logger): Promise<void> {
+  const lines = [...(await run(['show-hooks', '-g']).catch(() => [])), ...(await run(['show-hooks', '-gw']).catch(() => []))];
+  const stale = new Set<string>();
+  for (const line of lines) {
+    const match = /^([a-z-]+)\[(\d+)\] .*wait-for -S "?tmux-session-manager-changed-(\d+)/.exec(line);
+    if (!match) continue;
+    const index = Number(match[2]);
+    if (!liveIndexes.has(index)) stale.add(`${match[1]}[${index}]`);
+  }
+  if (stale.size) log.info(`removing ${stale.size} hooks left by editors that are gone`);
+  await Promise.all([...stale].map((hook) => run(['set-hook', '-gu', hook]).catch(() => undefined)));
+}

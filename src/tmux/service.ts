@@ -1,0 +1,425 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execa, ResultPromise } from 'execa';
+import { ControlClient } from './control';
+import { Emitter } from './emitter';
+import { NoServerError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
+import { detectVersion, runTmux } from './exec';
+import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
+import { Logger, SILENT_LOGGER } from './log';
+import { EMPTY_TREE, Tree } from './model';
+import { STRUCTURAL } from './notifications';
+import { ServerAddress, serverFlags, socketFilePath, tmuxEnvironment } from './server';
+import { parseSnapshot, snapshotCommands } from './snapshot';
+import { TmuxVersion } from './version';
+
+export type ServerState =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'noServer' }
+  | { readonly kind: 'tmuxMissing'; readonly message: string }
+  | { readonly kind: 'versionTooOld'; readonly message: string; readonly found: string }
+  | { readonly kind: 'reconnecting'; readonly attempt: number; readonly reason: string }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'stopped' };
+
+export interface ServiceOptions {
+  readonly log?: Logger;
+  /** Tests and the bench turn the change hooks off to measure what plain control mode sees. */
+  readonly installHooks?: boolean;
+  /** Whether tmux should tell us when a pane's program changes (a once-a-second check inside tmux). */
+  readonly watchPrograms?: boolean;
+}
+
+/** What the health report and status bar show about the connection. */
+export interface ServiceStats {
+  readonly version?: TmuxVersion;
+  readonly socket: string;
+  readonly commandsSent: number;
+  readonly snapshots: number;
+  readonly lastEventAt?: number;
+  readonly lastError?: { readonly message: string; readonly at: number };
+  readonly connectedAt?: number;
+}
+
+/**
+ * Subscription that makes tmux tell us, at most once a second and only when it differs, when any
+ * pane's program changes or a pane dies anywhere on the server. tmux evaluates it on its own
+ * timer (server-client.c, subscriptions), so we send nothing while nothing changes.
+ */
+const WATCH_SUBSCRIPTION = 'tsm-watch::#{S:#{session_id}#{W:#{window_id}#{P:#{pane_id}#{pane_dead}#{pane_current_command}}}}';
+
+const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
+
+/**
+ * The live view of one tmux server: a control-mode connection, the current tree, the state, and
+ * the way to run commands on it. It reconnects by itself; while no server runs it watches the
+ * socket's folder (inotify / FSEvents through fs.watch) instead of asking tmux again and again.
+ */
+export class TmuxService {
+  private client: ControlClient | undefined;
+  private currentState: ServerState = { kind: 'connecting' };
+  private currentTree: Tree = EMPTY_TREE;
+  private treeKey = '';
+  private version: TmuxVersion | undefined;
+  private readonly log: Logger;
+  private disposed = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private watcher: fs.FSWatcher | undefined;
+  private waiter: ResultPromise | undefined;
+  private hookIndex: number | undefined;
+  private snapshotRunning = false;
+  private snapshotAgain = false;
+  private connecting: Promise<void> | undefined;
+  private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
+
+  private readonly stateEmitter = new Emitter<ServerState>();
+  private readonly treeEmitter = new Emitter<Tree>();
+  private readonly outputEmitter = new Emitter<{ paneId: string; text: string }>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires with the new tree whenever a snapshot differs from the last one. */
+  readonly onDidChangeTree = this.treeEmitter.event;
+  /** Output of panes in the session the control client is attached to. */
+  readonly onOutput = this.outputEmitter.event;
+
+  constructor(readonly address: ServerAddress, private readonly options: ServiceOptions = {}) {
+    this.log = options.log ?? SILENT_LOGGER;
+  }
+
+  get state(): ServerState {
+    return this.currentState;
+  }
+
+  get tree(): Tree {
+    return this.currentTree;
+  }
+
+  getStats(): ServiceStats {
+    return { ...this.stats, version: this.version, socket: socketFilePath(this.address) };
+  }
+
+  /** Checks tmux and connects. Safe to call once; state changes report the outcome. */
+  async start(): Promise<void> {
+    try {
+      this.version = await detectVersion(this.address.tmuxPath, (argv, error) => this.observe(argv, error));
+      this.log.info(`tmux ${this.version.text} at ${this.address.tmuxPath}; ${socketFilePath(this.address)}`);
+    } catch (error) {
+      if (error instanceof TmuxNotInstalledError) this.setState({ kind: 'tmuxMissing', message: error.message });
+      else if (error instanceof TmuxVersionError) this.setState({ kind: 'versionTooOld', message: error.message, found: error.found });
+      else this.setState({ kind: 'error', message: String((error as Error).message) });
+      this.recordError(error as Error);
+      return;
+    }
+    await this.connect();
+  }
+
+  /** Runs one tmux command: over the control connection when it is up, else as its own process. */
+  async run(argv: readonly string[]): Promise<string[]> {
+    this.stats.commandsSent++;
+    const client = this.client;
+    if (client && !client.closed) {
+      try {
+        return await client.command(argv);
+      } catch (error) {
+        this.recordError(error as Error);
+        throw error;
+      }
+    }
+    const { stdout } = await runTmux(this.address, argv, {}, (args, error) => this.observe(args, error));
+    return splitLines(stdout);
+  }
+
+  /**
+   * Runs a command that may have to start the server (new-session). With no connection this goes
+   * through a one-shot process; the socket watcher then sees the new server and connects.
+   */
+  async runStartingServer(argv: readonly string[]): Promise<string[]> {
+    const lines = await this.run(argv);
+    if (!this.client || this.client.closed) await this.connect();
+    return lines;
+  }
+
+  /** Takes a fresh snapshot now and returns it. */
+  async refresh(): Promise<Tree> {
+    if (!this.client || this.client.closed) {
+      if (this.currentState.kind === 'noServer' || this.currentState.kind === 'reconnecting') await this.connect();
+      return this.currentTree;
+    }
+    await this.snapshot();
+    return this.currentTree;
+  }
+
+  /** Closes the connection and removes what we added to tmux. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopWatching();
+    await this.teardownConnection(true);
+    this.setState({ kind: 'stopped' });
+    this.stateEmitter.dispose();
+    this.treeEmitter.dispose();
+    this.outputEmitter.dispose();
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.doConnect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<void> {
+    if (this.disposed) return;
+    clearTimeout(this.reconnectTimer);
+    if (this.client && !this.client.closed) return;
+    const client = new ControlClient(this.address, {
+      onSend: (line) => this.log.trace(`→ ${line.length > 300 ? line.slice(0, 300) + '…' : line}`),
+    });
+    try {
+      await client.ready;
+    } catch (error) {
+      client.close();
+      await this.connectFailed(error as Error);
+      return;
+    }
+    if (this.disposed) {
+      client.close();
+      return;
+    }
+    this.client = client;
+    this.attempt = 0;
+    this.stopWatching();
+    this.stats.connectedAt = Date.now();
+    client.onNotification((notification) => {
+      this.stats.lastEventAt = Date.now();
+      if (STRUCTURAL.has(notification.type) || notification.type === 'subscription-changed') this.requestSnapshot();
+    });
+    client.onOutput((output) => this.outputEmitter.fire(output));
+    client.onClose((closed) => {
+      if (this.client === client) this.client = undefined;
+      if (closed.requested || this.disposed) return;
+      this.log.info(`control connection closed: ${closed.reason}`);
+      void this.afterConnectionLost();
+    });
+    try {
+      if (this.options.watchPrograms !== false) await client.command(['refresh-client', '-B', WATCH_SUBSCRIPTION]);
+      if (this.options.installHooks !== false) await this.startChangeHooks(client);
+      await this.snapshot();
+      this.setState({ kind: 'ok' });
+      this.log.info(`connected (control client pid ${client.pid})`);
+    } catch (error) {
+      this.recordError(error as Error);
+      this.log.warn(`setting up the connection failed: ${(error as Error).message}`);
+      if (this.client === client) {
+        await this.teardownConnection(false);
+        this.scheduleReconnect((error as Error).message);
+      }
+    }
+  }
+
+  private async connectFailed(error: Error): Promise<void> {
+    if (await this.serverIsDown(error)) {
+      this.currentTree = EMPTY_TREE;
+      this.treeKey = '';
+      this.treeEmitter.fire(this.currentTree);
+      this.setState({ kind: 'noServer' });
+      this.watchForServer();
+      return;
+    }
+    this.recordError(error);
+    this.scheduleReconnect(error.message);
+  }
+
+  /** A control client also exits when the session it is attached to closes; only a dead server is "no server". */
+  private async serverIsDown(error?: Error): Promise<boolean> {
+    if (error instanceof NoServerError) return true;
+    if (error && /no sessions|no server running|error connecting|server exited/i.test(error.message)) {
+      return !(await this.serverAnswers());
+    }
+    return !(await this.serverAnswers());
+  }
+
+  private async serverAnswers(): Promise<boolean> {
+    try {
+      await runTmux(this.address, ['list-sessions', '-F', '#{session_id}'], { timeoutMs: 3000 }, (argv, error) => this.observe(argv, error));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async afterConnectionLost(): Promise<void> {
+    await this.teardownConnection(false);
+    if (this.disposed) return;
+    await this.connect();
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (this.disposed) return;
+    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    this.attempt++;
+    this.setState({ kind: 'reconnecting', attempt: this.attempt, reason });
+    this.log.warn(`reconnecting in ${delay} ms (attempt ${this.attempt}): ${reason}`);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    // The socket watcher may bring the server back sooner than the backoff.
+    this.watchForServer();
+  }
+
+  /**
+   * Watches the socket's folder until a server appears. tmux creates the socket file when a
+   * server starts, which fs.watch reports without any polling; the folder itself may not exist
+   * before the first server, so its parent is watched until it does.
+   */
+  private watchForServer(): void {
+    if (this.watcher || this.disposed) return;
+    const socket = socketFilePath(this.address);
+    const folder = path.dirname(socket);
+    const watchTarget = fs.existsSync(folder) ? folder : path.dirname(folder);
+    const interesting = watchTarget === folder ? path.basename(socket) : path.basename(folder);
+    try {
+      this.watcher = fs.watch(watchTarget, { persistent: false }, (_event, filename) => {
+        if (filename !== null && filename.toString() !== interesting) return;
+        if (watchTarget !== folder) {
+          this.stopWatching();
+          this.watchForServer();
+          return;
+        }
+        if (fs.existsSync(socket)) void this.connect();
+      });
+      this.watcher.on('error', () => this.stopWatching());
+    } catch (error) {
+      this.log.warn(`cannot watch ${watchTarget} for a tmux server: ${(error as Error).message}`);
+    }
+    // The server may have started between the failed connect and the watch.
+    if (fs.existsSync(socket) && watchTarget === folder) {
+      void this.serverAnswers().then((up) => {
+        if (up) void this.connect();
+      });
+    }
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private async startChangeHooks(client: ControlClient): Promise<void> {
+    const index = client.pid!;
+    const run = (argv: readonly string[]) => client.command(argv);
+    const clients = await run(['list-clients', '-F', '#{client_pid}']).catch(() => [] as string[]);
+    await removeStaleHooks(run, new Set(clients.map(Number)), this.log);
+    await installHooks(run, index, this.log);
+    this.hookIndex = index;
+    this.startWaiter(channelFor(index));
+    this.log.trace(`change hooks installed at index ${index}: ${CHANGE_HOOKS.join(', ')}`);
+  }
+
+  /** One `tmux wait-for` process blocked on our channel; each time it returns, something changed. */
+  private startWaiter(channel: string): void {
+    if (this.disposed || !this.client) return;
+    const waiter = execa(this.address.tmuxPath, [...serverFlags(this.address), 'wait-for', channel], {
+      env: tmuxEnvironment(),
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+    });
+    this.waiter = waiter;
+    this.log.trace(`waiter ${waiter.pid} waits on ${channel}`);
+    void waiter.then((result) => {
+      if (this.waiter !== waiter) return;
+      this.waiter = undefined;
+      this.log.trace(`change hook fired (wait-for exit ${result.exitCode})`);
+      if (result.exitCode === 0 && !this.disposed && this.client) {
+        this.stats.lastEventAt = Date.now();
+        this.requestSnapshot();
+        this.startWaiter(channel);
+      }
+    });
+  }
+
+  private async teardownConnection(removeFromTmux: boolean): Promise<void> {
+    const client = this.client;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.kill('SIGTERM');
+    if (client && !client.closed && removeFromTmux) {
+      const run = (argv: readonly string[]) => client.command(argv);
+      const cleanup = Promise.all([
+        this.hookIndex !== undefined ? removeHooks(run, this.hookIndex) : undefined,
+        run(['refresh-client', '-B', 'tsm-watch']).catch(() => undefined),
+      ]);
+      await Promise.race([cleanup, delay(1500)]);
+    }
+    this.hookIndex = undefined;
+    this.client = undefined;
+    client?.close();
+  }
+
+  /** Coalesces bursts: at most one snapshot in flight, and one more after it if anything changed meanwhile. */
+  requestSnapshot(): void {
+    if (this.snapshotRunning) {
+      this.snapshotAgain = true;
+      return;
+    }
+    void this.snapshot().catch((error: Error) => {
+      this.recordError(error);
+    });
+  }
+
+  private async snapshot(): Promise<void> {
+    const client = this.client;
+    if (!client || client.closed) return;
+    if (this.snapshotRunning) {
+      this.snapshotAgain = true;
+      return;
+    }
+    this.snapshotRunning = true;
+    try {
+      do {
+        this.snapshotAgain = false;
+        const [paneLines, clientLines] = await client.commands(snapshotCommands());
+        this.stats.commandsSent++;
+        this.stats.snapshots++;
+        const tree = parseSnapshot(paneLines, clientLines);
+        this.log.trace(`snapshot: ${paneLines.length} panes`);
+        const key = JSON.stringify(tree.sessions);
+        if (key !== this.treeKey) {
+          this.treeKey = key;
+          this.currentTree = tree;
+          this.treeEmitter.fire(tree);
+        }
+      } while (this.snapshotAgain && !client.closed);
+    } finally {
+      this.snapshotRunning = false;
+    }
+  }
+
+  private setState(state: ServerState): void {
+    if (JSON.stringify(state) === JSON.stringify(this.currentState)) return;
+    this.currentState = state;
+    this.stateEmitter.fire(state);
+  }
+
+  private observe(argv: readonly string[], error?: Error): void {
+    this.log.trace(`$ tmux ${argv.join(' ')}${error ? ` → ${error.message}` : ''}`);
+  }
+
+  private recordError(error: Error): void {
+    this.stats.lastError = { message: error.message, at: Date.now() };
+    if (!(error instanceof TmuxError) || !(error instanceof NoServerError)) this.log.error(error.message);
+  }
+}
+
+function splitLines(stdout: string): string[] {
+  if (stdout === '') return [];
+  const lines = stdout.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ServerAddress } from '../../../src/tmux/server';
+
+/**
+ * A private tmux server for one test: its own socket in its own temporary folder, so a test can
+ * neither see nor touch the user's tmux. `kill()` stops only this server.
+ */
+export class PrivateTmux {
+  readonly folder: string;
+  readonly socketPath: string;
+  readonly address: ServerAddress;
+
+  constructor() {
+    this.folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tsm-test-'));
+    this.socketPath = path.join(this.folder, 'sock');
+    this.address = { tmuxPath: 'tmux', socketPath: this.socketPath };
+  }
+
+  /** Runs tmux as a separate process against this server, the way a user's shell would. */
+  tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-S', this.socketPath, '-f', '/dev/null', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, TMUX: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /** Starts a detached session and returns its id. */
+  newSession(name: string, ...command: string[]): string {
+    return this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', name, '-P', '-F', '#{session_id}', ...command).trim();
+  }
+
+  isRunning(): boolean {
+    try {
+      this.tmux('list-sessions');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  kill(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // Already gone.
+    }
+    fs.rmSync(this.folder, { recursive: true, force: true });
+  }
+}
+
+/** Waits until `check` returns a truthy value, or fails with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
+  const start = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
