@@ -1,0 +1,108 @@
+import * as vscode from 'vscode';
+import { allPanes, Tree } from '../tmux/model';
+import { ServerState, TmuxService } from '../tmux/service';
+import { describeServer } from '../tmux/server';
+import { plural } from './format';
+
+export const STATUS_ITEM_ID = 'tmuxSessionManager.health';
+
+interface Look {
+  readonly text: string;
+  readonly summary: string;
+  readonly background?: 'warning' | 'error';
+}
+
+/** Text, icon and colour for a state; the tooltip adds the details. */
+export function describeState(state: ServerState, tree: Tree): Look {
+  switch (state.kind) {
+    case 'ok': {
+      const sessions = plural(tree.sessions.length, 'session');
+      const dead = allPanes(tree).filter((pane) => pane.dead).length;
+      if (dead > 0) return { text: `$(warning) tmux: ${sessions} · ${plural(dead, 'dead pane')}`, summary: `${sessions}, ${plural(dead, 'pane')} whose program ended`, background: 'warning' };
+      return { text: `$(terminal-tmux) tmux: ${sessions}`, summary: `Connected: ${sessions}` };
+    }
+    case 'connecting':
+      return { text: '$(sync~spin) tmux', summary: 'Connecting to tmux…' };
+    case 'noServer':
+      return { text: '$(circle-slash) tmux: no server', summary: 'No tmux server is running. Click to start one.', background: 'warning' };
+    case 'tmuxMissing':
+      return { text: '$(error) tmux: not installed', summary: state.message, background: 'error' };
+    case 'versionTooOld':
+      return { text: `$(error) tmux: ${state.found} too old`, summary: state.message, background: 'error' };
+    case 'reconnecting':
+      return { text: '$(sync~spin) tmux: reconnecting', summary: `Reconnecting (attempt ${state.attempt}): ${state.reason}`, background: 'warning' };
+    case 'error':
+      return { text: '$(error) tmux: error', summary: state.message, background: 'error' };
+    case 'stopped':
+      return { text: '$(circle-slash) tmux: stopped', summary: 'Stopped.' };
+  }
+}
+
+/**
+ * The health indicator. It follows the service's state and tree at once (not debounced, and also
+ * while the tree view is hidden), since it is the only thing the user sees most of the time.
+ */
+export class HealthStatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private subscriptions: vscode.Disposable[] = [];
+
+  constructor(private service: TmuxService) {
+    this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Left, 10);
+    this.item.name = 'Tmux Health';
+    this.item.command = 'tmuxSessionManager.showHealth';
+    this.bind(service);
+    this.item.show();
+  }
+
+  bind(service: TmuxService): void {
+    this.subscriptions.forEach((s) => s.dispose());
+    this.service = service;
+    this.subscriptions = [service.onDidChangeState(() => this.update()), service.onDidChangeTree(() => this.update())];
+    this.update();
+  }
+
+  /** Shown text, for tests. */
+  get text(): string {
+    return this.item.text;
+  }
+
+  update(): void {
+    const state = this.service.state;
+    const tree = this.service.tree;
+    const look = describeState(state, tree);
+    this.item.text = look.text;
+    this.item.backgroundColor = look.background ? new vscode.ThemeColor(`statusBarItem.${look.background}Background`) : undefined;
+    this.item.accessibilityInformation = { label: `tmux: ${look.summary}` };
+    this.item.tooltip = this.tooltip(look);
+  }
+
+  private tooltip(look: Look): vscode.MarkdownString {
+    const stats = this.service.getStats();
+    const tree = this.service.tree;
+    const windows = tree.sessions.reduce((n, s) => n + s.windows.length, 0);
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: ['tmuxSessionManager.showHealth', 'tmuxSessionManager.newSession', 'tmuxSessionManager.showLog'] };
+    md.appendMarkdown(`**tmux** — ${escape(look.summary)}\n\n`);
+    md.appendMarkdown(`| | |\n|---|---|\n`);
+    md.appendMarkdown(`| tmux | \`${escape(this.service.address.tmuxPath)}\` ${stats.version ? stats.version.text : ''} |\n`);
+    md.appendMarkdown(`| server | ${escape(describeServer(this.service.address))} |\n`);
+    md.appendMarkdown(`| socket | \`${escape(stats.socket)}\` |\n`);
+    if (this.service.state.kind === 'ok') {
+      md.appendMarkdown(`| objects | ${plural(tree.sessions.length, 'session')}, ${plural(windows, 'window')}, ${plural(allPanes(tree).length, 'pane')} |\n`);
+    }
+    md.appendMarkdown(`| last event | ${stats.lastEventAt ? new Date(stats.lastEventAt).toLocaleTimeString() : '—'} |\n`);
+    if (stats.lastError) md.appendMarkdown(`| last error | ${escape(stats.lastError.message)} (${new Date(stats.lastError.at).toLocaleTimeString()}) |\n`);
+    md.appendMarkdown(`\n[Health report](command:tmuxSessionManager.showHealth) · [Log](command:tmuxSessionManager.showLog)`);
+    if (this.service.state.kind === 'noServer') md.appendMarkdown(' · [New session](command:tmuxSessionManager.newSession)');
+    return md;
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((s) => s.dispose());
+    this.item.dispose();
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[|\\`*_[\]<>]/g, '\\$&');
+}
