@@ -130,11 +130,14 @@ export async function capturePane(run: Runner, pane: PaneId, lines: number): Pro
   return stripEscapes(output.join('\n'));
 }
 
-/** Removes terminal escape sequences (CSI, OSC, and two-byte ESC forms) and stray control bytes. */
+/**
+ * Removes terminal escape sequences (CSI, OSC, and the other ESC forms: `ESC 7`, `ESC =`, `ESC ( B`…)
+ * and stray control bytes.
+ */
 export function stripEscapes(text: string): string {
   return text
     .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
     .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, '')
-    .replace(/\u001b[@-Z\\-_]/g, '')
+    .replace(/\u001b[ -\/]*[0-~]/g, '')
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 }

@@ -71,8 +71,11 @@ export class ControlClient {
   readonly ready: Promise<void>;
 
   constructor(readonly address: ServerAddress, private readonly options: ControlOptions = {}) {
+    // -u: we read tmux's output as UTF-8 whatever the locale; without it, a client started with no
+    // UTF-8 LANG (common for editors launched from a desktop or in containers) gets "_" for every
+    // non-ASCII character in names and paths.
     // -f ignore-size: our client never shrinks or grows the user's windows (tmux 3.2+).
-    const args = [...serverFlags(address), '-C', 'attach-session', '-f', 'ignore-size'];
+    const args = [...serverFlags(address), '-u', '-C', 'attach-session', '-f', 'ignore-size'];
     if (options.target) args.push('-t', options.target);
     this.process = spawn(address.tmuxPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: tmuxEnvironment() });
     let stderr = '';

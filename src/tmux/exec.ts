@@ -23,7 +23,8 @@ export type CommandObserver = (argv: readonly string[], error?: Error) => void;
  * whenever no control-mode connection is up. Arguments go as an array, never through a shell.
  */
 export async function runTmux(address: ServerAddress, args: readonly string[], options: RunOptions = {}, observe?: CommandObserver): Promise<RunResult> {
-  const argv = [...serverFlags(address), ...args];
+  // -u: the output is read as UTF-8 whatever the locale (see ControlClient).
+  const argv = [...serverFlags(address), '-u', ...args];
   try {
     const result = await execa(address.tmuxPath, argv, {
       timeout: options.timeoutMs ?? 10_000,

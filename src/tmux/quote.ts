@@ -19,16 +19,17 @@ export class UnquotableArgumentError extends Error {
  *
  * Double quotes, because single quotes in tmux cannot hold a newline and one control-mode line is
  * one command. Inside double quotes tmux still expands `$VAR` and reads `\` escapes, so those are
- * escaped; every control character is written as a three-digit octal escape, which the parser
- * turns back into that byte. `#{` and `~` are literal inside double quotes, and `;` and `{` only
- * separate commands outside them.
+ * escaped, and so is `~`, which tmux replaces with a home folder at the start of a quoted
+ * string too (cmd-parse.y, yylex_token). Every control character is written as a three-digit octal
+ * escape, which the parser turns back into that byte. `#{` is literal inside double quotes, and `;`
+ * and `{` only separate commands outside them.
  */
 export function quoteArgument(value: string): string {
   let quoted = '"';
   for (const char of value) {
     const code = char.codePointAt(0)!;
     if (code === 0) throw new UnquotableArgumentError(value);
-    if (char === '"' || char === '\\' || char === '$') {
+    if (char === '"' || char === '\\' || char === '$' || char === '~') {
       quoted += '\\' + char;
     } else if (code < 0x20 || code === 0x7f) {
       quoted += '\\' + code.toString(8).padStart(3, '0');
@@ -49,8 +50,10 @@ export function commandLine(argv: readonly string[]): string {
 
 /**
  * Escapes `#` for arguments that tmux expands as a format (for example `-c start-directory`), so a
- * path like `/tmp/#{pane_id}` stays that path.
+ * path like `/tmp/#{pane_id}` stays that path. A run of `#` right before `[` is left alone: tmux
+ * copies such a run unchanged (it is a style for the status line, format.c), so doubling it would
+ * double it in the result.
  */
 export function escapeFormat(value: string): string {
-  return value.replace(/#/g, '##');
+  return value.replace(/#+(?=\[)|#/g, (match, offset: number) => (value[offset + match.length] === '[' ? match : '##'));
 }

@@ -37,11 +37,16 @@ export function describeServer(address: ServerAddress): string {
 
 /**
  * The environment for tmux processes we start: without `TMUX`, so a VS Code launched from inside
- * tmux neither nests nor picks the surrounding server instead of the one configured.
+ * tmux neither nests nor picks the surrounding server instead of the one configured; and without
+ * the editor's own variables, because a server we start passes its environment to every shell in
+ * it (ELECTRON_RUN_AS_NODE there would turn Electron apps into plain Node, and the VSCODE_* IPC
+ * handles point at an editor window that may be gone).
  */
 export function tmuxEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const clean = { ...env };
-  delete clean.TMUX;
-  delete clean.TMUX_PANE;
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key === 'TMUX' || key === 'TMUX_PANE' || key.startsWith('VSCODE_') || key.startsWith('ELECTRON_')) continue;
+    clean[key] = value;
+  }
   return clean;
 }

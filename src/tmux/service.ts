@@ -71,6 +71,8 @@ export class TmuxService {
   private hookIndex: number | undefined;
   private snapshotRunning = false;
   private snapshotAgain = false;
+  /** The snapshot loop in flight; it runs once more for requests made while it runs. */
+  private snapshotLoop: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
@@ -373,10 +375,16 @@ export class TmuxService {
     const client = this.client;
     if (!client || client.closed) return;
     if (this.snapshotRunning) {
+      // Wait for the loop in flight, which takes one more snapshot after this request.
       this.snapshotAgain = true;
-      return;
+      return this.snapshotLoop;
     }
     this.snapshotRunning = true;
+    this.snapshotLoop = this.snapshotUntilCurrent(client);
+    return this.snapshotLoop;
+  }
+
+  private async snapshotUntilCurrent(client: ControlClient): Promise<void> {
     try {
       do {
         this.snapshotAgain = false;
@@ -394,6 +402,7 @@ export class TmuxService {
       } while (this.snapshotAgain && !client.closed);
     } finally {
       this.snapshotRunning = false;
+      this.snapshotLoop = undefined;
     }
   }
 

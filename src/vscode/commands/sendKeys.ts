@@ -34,11 +34,12 @@ function actionsFor(value: string): Action[] {
   const actions: Action[] = [];
   const words = splitKeyNames(value);
   const allKeys = words.length > 0 && words.every((word) => keyNameProblem(word) === undefined);
-  const keyAction: Action = { label: `$(keyboard) Press ${words.join(' ')}`, description: 'as tmux key names', send: { keys: words } };
+  // alwaysShow: the quick pick filters items by what was typed, which would hide these.
+  const keyAction: Action = { label: `$(keyboard) Press ${words.join(' ')}`, description: 'as tmux key names', send: { keys: words }, alwaysShow: true };
   if (value.length > 0) {
     if (allKeys && /^[A-Z^]|^[CMS]-/.test(value)) actions.push(keyAction);
-    actions.push({ label: '$(newline) Send with Enter', description: JSON.stringify(value), send: { text: value, enter: true } });
-    actions.push({ label: '$(whitespace) Send without Enter', description: JSON.stringify(value), send: { text: value, enter: false } });
+    actions.push({ label: '$(newline) Send with Enter', description: JSON.stringify(value), send: { text: value, enter: true }, alwaysShow: true });
+    actions.push({ label: '$(whitespace) Send without Enter', description: JSON.stringify(value), send: { text: value, enter: false }, alwaysShow: true });
     if (allKeys && actions[0] !== keyAction) actions.push(keyAction);
     if (!allKeys && words.length > 0 && /^[A-Z^]|^[CMS]-/.test(value)) {
       const problem = words.map(keyNameProblem).find((p) => p !== undefined);

@@ -1,0 +1,231 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { listProcesses } from '../../src/core/processes';
+import { CHANNEL_PREFIX } from '../../src/tmux/hooks';
+import { findById } from '../../src/tmux/model';
+import { ServerState, TmuxService } from '../../src/tmux/service';
+import { eventually, PrivateTmux } from './helpers/tmux';
+
+/**
+ * The service's life against a real server. tmux is run through a small wrapper that logs every
+ * invocation, so "does nothing while idle" is counted exactly instead of sampled.
+ */
+describe('TmuxService state machine', function () {
+  this.timeout(20_000);
+  let server: PrivateTmux;
+  let tools: string;
+  let log: string;
+  let tmuxPath: string;
+  const services: TmuxService[] = [];
+
+  beforeEach(function () {
+    server = new PrivateTmux();
+    tools = fs.mkdtempSync(path.join(os.tmpdir(), 'tsm-tools-'));
+    log = path.join(tools, 'calls.log');
+    fs.writeFileSync(log, '');
+    tmuxPath = path.join(tools, 'tmux');
+    fs.writeFileSync(tmuxPath, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec tmux "$@"\n`, { mode: 0o755 });
+  });
+
+  afterEach(async function () {
+    for (const service of services.splice(0)) await service.dispose();
+    server.kill();
+    fs.rmSync(tools, { recursive: true, force: true });
+  });
+
+  function makeService(address: { tmuxPath: string; socketPath?: string; socketName?: string } = { tmuxPath, socketPath: server.socketPath }): TmuxService {
+    const service = new TmuxService(address);
+    services.push(service);
+    return service;
+  }
+
+  const calls = () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const hooks = () => server.tmux('show-hooks', '-g') + server.tmux('show-hooks', '-gw');
+  const sessionNames = () => server.tmux('list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean).sort();
+  const controlClients = () => server.tmux('list-clients', '-F', '#{client_control_mode} #{client_pid}').split('\n').filter((line) => line.startsWith('1 ')).map((line) => Number(line.slice(2)));
+
+  /** tmux processes this test process started that are still running (the waiter, control clients). */
+  async function ourTmuxChildren(): Promise<number[]> {
+    const processes = await listProcesses();
+    // The wrapper execs tmux, which names itself "tmux: client".
+    const wrapperOrTmux = (command: string) => command.startsWith('tmux') || command === 'sh';
+    return processes.filter((info) => info.ppid === process.pid && wrapperOrTmux(info.command)).map((info) => info.pid);
+  }
+
+  function recordStates(service: TmuxService): ServerState['kind'][] {
+    const states: ServerState['kind'][] = [];
+    service.onDidChangeState((state) => states.push(state.kind));
+    return states;
+  }
+
+  it('follows the server as it starts, stops and comes back, and does nothing while there is none', async function () {
+    const service = makeService();
+    const states = recordStates(service);
+    await service.start();
+    await eventually('no server', () => service.state.kind === 'noServer');
+    assert.deepEqual(service.tree.sessions, []);
+
+    // Idle with no server: nothing is run, nothing polls.
+    await sleep(200);
+    const before = calls().length;
+    const sentBefore = service.getStats().commandsSent;
+    await sleep(1000);
+    assert.deepEqual(calls().slice(before), [], 'no tmux process was started while waiting for a server');
+    assert.equal(service.getStats().commandsSent, sentBefore);
+    assert.equal(sentBefore, 0);
+    assert.deepEqual(await ourTmuxChildren(), [], 'no tmux process of ours is running');
+
+    // Someone else starts a server: the socket watcher notices.
+    let started = Date.now();
+    server.tmux('new-session', '-d', '-s', 'appeared');
+    await eventually('ok after the server started', () => service.state.kind === 'ok', 1000);
+    const connectMs = Date.now() - started;
+    await eventually('the new session in the tree', () => service.tree.sessions.some((s) => s.name === 'appeared'), 1000);
+
+    // Idle with a server: one waiter blocks in tmux, nothing is started over and over.
+    await sleep(300);
+    const idleBefore = calls().length;
+    await sleep(1000);
+    assert.deepEqual(calls().slice(idleBefore), [], 'no tmux process was started while idle');
+
+    started = Date.now();
+    server.tmux('kill-server');
+    await eventually('no server after kill-server', () => service.state.kind === 'noServer', 1000);
+    assert.deepEqual(service.tree.sessions, []);
+    await sleep(200);
+    const downBefore = calls().length;
+    await sleep(500);
+    assert.deepEqual(calls().slice(downBefore), [], 'nothing polls after the server went away');
+
+    server.tmux('new-session', '-d', '-s', 'back again');
+    await eventually('ok when the server is back', () => service.state.kind === 'ok', 1000);
+    await eventually('the session in the tree', () => service.tree.sessions.some((s) => s.name === 'back again'), 1000);
+    assert.deepEqual(states.filter((s, i) => s !== states[i - 1]), ['noServer', 'ok', 'noServer', 'ok']);
+    assert.ok(connectMs < 1000, `connected ${connectMs} ms after the server started`);
+  });
+
+  it('notices the first server on a socket name (-L) in a fresh TMUX_TMPDIR', async function () {
+    const saved = process.env.TMUX_TMPDIR;
+    const tmpdir = fs.mkdtempSync(path.join(tools, 'tmpdir-'));
+    process.env.TMUX_TMPDIR = tmpdir;
+    const name = 'tsm-first';
+    const tmuxL = (...args: string[]) => execFileSync('tmux', ['-L', name, '-f', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const service = makeService({ tmuxPath, socketName: name });
+      await service.start();
+      await eventually('no server', () => service.state.kind === 'noServer');
+      await sleep(200);
+      const before = calls().length;
+      tmuxL('new-session', '-d', '-s', 'first ever');
+      await eventually('ok after the first server started', () => service.state.kind === 'ok', 1000);
+      await eventually('its session in the tree', () => service.tree.sessions.some((s) => s.name === 'first ever'), 1000);
+      assert.ok(calls().length - before < 40, 'connected without polling');
+      await service.dispose();
+    } finally {
+      try {
+        tmuxL('kill-server');
+      } catch {
+        // Not running.
+      }
+      process.env.TMUX_TMPDIR = saved;
+    }
+  });
+
+  it('reports tmuxMissing for a tmuxPath that points nowhere', async function () {
+    const service = makeService({ tmuxPath: path.join(tools, 'no-such-tmux'), socketPath: server.socketPath });
+    await service.start();
+    assert.equal(service.state.kind, 'tmuxMissing');
+    assert.match((service.state as { message: string }).message, /Install tmux 3\.2 or newer, or set tmuxSessionManager\.tmuxPath/);
+    assert.ok(!server.isRunning(), 'no server was started');
+  });
+
+  it('reports versionTooOld for a tmux 3.1', async function () {
+    const old = path.join(tools, 'old-tmux');
+    fs.writeFileSync(old, '#!/bin/sh\necho "tmux 3.1"\n', { mode: 0o755 });
+    const service = makeService({ tmuxPath: old, socketPath: server.socketPath });
+    await service.start();
+    assert.deepEqual({ ...service.state, message: undefined }, { kind: 'versionTooOld', found: '3.1', message: undefined });
+    assert.match((service.state as { message: string }).message, /tmux 3\.1 is too old/);
+  });
+
+  describe('on a running server', function () {
+    let sessionId: string;
+
+    beforeEach(function () {
+      sessionId = server.tmux('new-session', '-d', '-x', '200', '-y', '50', '-s', 'user work', '-P', '-F', '#{session_id}').trim();
+      server.tmux('new-window', '-d', '-t', 'user work:', '-n', 'second');
+      server.tmux('new-session', '-d', '-s', 'other');
+      // The user's own hooks, which must survive us.
+      server.tmux('set-hook', '-g', 'after-split-window[0]', 'set -g @user_split 1');
+      server.tmux('set-hook', '-g', 'pane-exited[3]', 'set -g @user_exit 1');
+    });
+
+    it('connects without creating a session and without resizing the user\'s windows', async function () {
+      const sessions = sessionNames();
+      const size = () => server.tmux('list-windows', '-t', sessionId, '-F', '#{window_width}x#{window_height}').trim().split('\n');
+      assert.deepEqual(size(), ['200x50', '200x50']);
+      const service = makeService();
+      await service.start();
+      await eventually('ok', () => service.state.kind === 'ok');
+      assert.equal(controlClients().length, 1, 'our control client is attached');
+      await sleep(300);
+      assert.deepEqual(sessionNames(), sessions, 'the same sessions as before');
+      assert.deepEqual(size(), ['200x50', '200x50'], 'window sizes unchanged');
+      const tree = service.tree;
+      const session = tree.sessions.find((s) => s.id === sessionId)!;
+      assert.deepEqual(session.windows.map((w) => `${w.panes[0].width}x${w.panes[0].height}`), ['200x50', '200x50']);
+    });
+
+    it('removes its hooks, its waiter and its client on dispose, and leaves the user\'s things alone', async function () {
+      const sessions = sessionNames();
+      const service = makeService();
+      await service.start();
+      await eventually('ok', () => service.state.kind === 'ok');
+      const [clientPid] = controlClients();
+      assert.ok(hooks().includes(`${CHANNEL_PREFIX}${clientPid}`), 'our hooks are installed');
+      assert.ok((await ourTmuxChildren()).length >= 2, 'a control client and a waiter run');
+
+      await service.dispose();
+      assert.equal(service.state.kind, 'stopped');
+      assert.ok(!hooks().includes(CHANNEL_PREFIX), `no hook of ours is left:\n${hooks()}`);
+      assert.match(hooks(), /after-split-window\[0\] set-option -g @user_split 1/);
+      assert.match(hooks(), /pane-exited\[3\] set-option -g @user_exit 1/);
+      await eventually('our control client detached', () => controlClients().length === 0);
+      await eventually('no tmux process of ours left', async () => (await ourTmuxChildren()).length === 0);
+      assert.deepEqual(sessionNames(), sessions, 'the user\'s sessions are untouched');
+      assert.equal(server.tmux('show-options', '-gqv', '@user_split').trim(), '', 'no user hook was fired by us');
+    });
+
+    it('two editors on one server each see changes; closing one leaves the other working', async function () {
+      const first = makeService();
+      const second = makeService();
+      await Promise.all([first.start(), second.start()]);
+      await eventually('both ok', () => first.state.kind === 'ok' && second.state.kind === 'ok');
+      const clients = controlClients();
+      assert.equal(clients.length, 2);
+      for (const pid of clients) assert.ok(hooks().includes(`${CHANNEL_PREFIX}${pid}`), `hooks for client ${pid}`);
+
+      server.tmux('new-session', '-d', '-s', 'seen by both');
+      await eventually('both see the new session', () => [first, second].every((s) => s.tree.sessions.some((x) => x.name === 'seen by both')));
+
+      await first.dispose();
+      await eventually('one client left', () => controlClients().length === 1);
+      const [left] = controlClients();
+      assert.ok(clients.includes(left));
+      const ours = hooks().split('\n').filter((line) => line.includes(CHANNEL_PREFIX));
+      assert.ok(ours.length > 0, 'the other editor keeps its hooks');
+      assert.ok(ours.every((line) => line.includes(`${CHANNEL_PREFIX}${left}`) && line.includes(`[${left}]`)), `only its hooks are left:\n${ours.join('\n')}`);
+      assert.equal(first.state.kind, 'stopped');
+
+      // A change control mode does not report for unattached sessions reaches the other editor
+      // through its hooks: split a pane in every session, so one is surely not the attached one.
+      const panes = ['user work', 'other'].map((name) => server.tmux('split-window', '-d', '-t', name, '-P', '-F', '#{pane_id}').trim());
+      await eventually('the other editor sees both new panes', () => panes.every((pane) => findById(second.tree, pane)));
+      assert.equal(second.state.kind, 'ok');
+    });
+  });
+});
