@@ -32,6 +32,8 @@ export interface ControlOptions {
   readonly target?: string;
   /** Milliseconds a command may take before its promise rejects. */
   readonly commandTimeoutMs?: number;
+  /** Client flags beyond `ignore-size`, for example `no-output` for a client that only waits. */
+  readonly flags?: readonly string[];
   /** Sees every command line sent, for the log. */
   readonly onSend?: (line: string) => void;
 }
@@ -75,7 +77,8 @@ export class ControlClient {
     // UTF-8 LANG (common for editors launched from a desktop or in containers) gets "_" for every
     // non-ASCII character in names and paths.
     // -f ignore-size: our client never shrinks or grows the user's windows (tmux 3.2+).
-    const args = [...serverFlags(address), '-u', '-C', 'attach-session', '-f', 'ignore-size'];
+    const flags = ['ignore-size', ...(options.flags ?? [])].join(',');
+    const args = [...serverFlags(address), '-u', '-C', 'attach-session', '-f', flags];
     if (options.target) args.push('-t', options.target);
     this.process = spawn(address.tmuxPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: tmuxEnvironment() });
     let stderr = '';
@@ -103,9 +106,12 @@ export class ControlClient {
     return this.process.pid;
   }
 
-  /** Runs one command; resolves with its output lines or rejects with a typed error. */
-  async command(argv: readonly string[]): Promise<Reply> {
-    const [reply] = await this.send(commandLine(argv), 1, argv);
+  /**
+   * Runs one command; resolves with its output lines or rejects with a typed error. `timeoutMs`
+   * 0 waits for ever (for `wait-for`, which blocks until a signal by design).
+   */
+  async command(argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<Reply> {
+    const [reply] = await this.send(commandLine(argv), 1, argv, options.timeoutMs);
     return reply;
   }
 
@@ -119,18 +125,19 @@ export class ControlClient {
     return this.send(line, list.length, list.flat());
   }
 
-  private send(line: string, blocks: number, argv: readonly string[]): Promise<Reply[]> {
+  private send(line: string, blocks: number, argv: readonly string[], timeoutMs = this.options.commandTimeoutMs ?? 10_000): Promise<Reply[]> {
     if (this.closedWith) {
       return Promise.reject(classifyFailure({ argv, stderr: `control connection closed: ${this.closedWith.reason}` }));
     }
     if (line.includes('\n')) throw new Error('a control-mode command must be one line');
     return new Promise<Reply[]>((resolve, reject) => {
       const pending: Pending = { argv, blocks, replies: [], resolve, reject, abandoned: false };
-      const timeoutMs = this.options.commandTimeoutMs ?? 10_000;
-      pending.timer = setTimeout(() => {
-        pending.abandoned = true;
-        reject(new TmuxTimeoutError(`tmux did not answer "${line.slice(0, 200)}" within ${timeoutMs} ms`, { argv, stderr: '' }));
-      }, timeoutMs);
+      if (timeoutMs > 0) {
+        pending.timer = setTimeout(() => {
+          pending.abandoned = true;
+          reject(new TmuxTimeoutError(`tmux did not answer "${line.slice(0, 200)}" within ${timeoutMs} ms`, { argv, stderr: '' }));
+        }, timeoutMs);
+      }
       this.queue.push(pending);
       this.options.onSend?.(line);
       this.process.stdin!.write(line + '\n');

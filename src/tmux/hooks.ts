@@ -5,8 +5,13 @@ import { Logger } from './log';
  * `split-window -d`, killing an inactive pane, an inactive pane's program exiting (tmux 3.3a,
  * control-notify.c only writes to clients attached to the session). We close that gap with global
  * hooks, one array index per client so several editors can each have theirs, whose command
- * signals a `wait-for` channel that a waiting process of ours is blocked on. A signal sent while
- * nobody waits is remembered by tmux (cmd-wait-for.c), so no change is lost between two waits.
+ * signals a `wait-for` channel that a second control client of ours keeps waiting on.
+ *
+ * tmux remembers one signal sent while nobody waits, but a second one erases that memory
+ * (cmd-wait-for.c removes a woken channel), so the waiting must never pause: the listener keeps
+ * two `wait-for` commands queued. When one returns, tmux runs the next in the same pass over the
+ * client's queue, before any other command, so a signal can only go unheard if it came before the
+ * reply we act on; and the snapshot we take after that reply sees its change.
  */
 export const CHANGE_HOOKS = [
   'after-split-window',

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execa, ResultPromise } from 'execa';
 import { ControlClient } from './control';
 import { Emitter } from './emitter';
 import { NoServerError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
@@ -9,7 +8,7 @@ import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks }
 import { Logger, SILENT_LOGGER } from './log';
 import { EMPTY_TREE, Tree } from './model';
 import { STRUCTURAL } from './notifications';
-import { ServerAddress, serverFlags, socketFilePath, tmuxEnvironment } from './server';
+import { ServerAddress, socketFilePath } from './server';
 import { parseSnapshot, snapshotCommands } from './snapshot';
 import { TmuxVersion } from './version';
 
@@ -67,7 +66,8 @@ export class TmuxService {
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
-  private waiter: ResultPromise | undefined;
+  /** Second control client, blocked in `wait-for` on the channel our hooks signal. */
+  private listener: ControlClient | undefined;
   private hookIndex: number | undefined;
   private snapshotRunning = false;
   private snapshotAgain = false;
@@ -313,40 +313,43 @@ export class TmuxService {
     const run = (argv: readonly string[]) => client.command(argv);
     const clients = await run(['list-clients', '-F', '#{client_pid}']).catch(() => [] as string[]);
     await removeStaleHooks(run, new Set(clients.map(Number)), this.log);
+    // The listener attaches to the same session as the main client, so the two end together.
+    const [sessionId] = await run(['display-message', '-p', '#{session_id}']);
+    const listener = new ControlClient(this.address, {
+      target: sessionId,
+      flags: ['no-output'],
+      onSend: (line) => this.log.trace(`→ (listener) ${line}`),
+    });
+    this.listener = listener;
+    listener.onClose((closed) => {
+      if (closed.requested || this.disposed || this.listener !== listener) return;
+      this.log.info(`change listener closed: ${closed.reason}`);
+      void this.afterConnectionLost();
+    });
+    await listener.ready;
+    const channel = channelFor(index);
+    const wait = (): void => {
+      listener.command(['wait-for', channel], { timeoutMs: 0 }).then(
+        () => {
+          this.stats.lastEventAt = Date.now();
+          this.requestSnapshot();
+          wait();
+        },
+        () => undefined, // The listener closed; its close handler reconnects.
+      );
+    };
+    wait();
+    wait();
     await installHooks(run, index, this.log);
     this.hookIndex = index;
-    this.startWaiter(channelFor(index));
     this.log.trace(`change hooks installed at index ${index}: ${CHANGE_HOOKS.join(', ')}`);
-  }
-
-  /** One `tmux wait-for` process blocked on our channel; each time it returns, something changed. */
-  private startWaiter(channel: string): void {
-    if (this.disposed || !this.client) return;
-    const waiter = execa(this.address.tmuxPath, [...serverFlags(this.address), 'wait-for', channel], {
-      env: tmuxEnvironment(),
-      extendEnv: false,
-      stdin: 'ignore',
-      reject: false,
-    });
-    this.waiter = waiter;
-    this.log.trace(`waiter ${waiter.pid} waits on ${channel}`);
-    void waiter.then((result) => {
-      if (this.waiter !== waiter) return;
-      this.waiter = undefined;
-      this.log.trace(`change hook fired (wait-for exit ${result.exitCode})`);
-      if (result.exitCode === 0 && !this.disposed && this.client) {
-        this.stats.lastEventAt = Date.now();
-        this.requestSnapshot();
-        this.startWaiter(channel);
-      }
-    });
   }
 
   private async teardownConnection(removeFromTmux: boolean): Promise<void> {
     const client = this.client;
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.kill('SIGTERM');
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.close();
     if (client && !client.closed && removeFromTmux) {
       const run = (argv: readonly string[]) => client.command(argv);
       const cleanup = Promise.all([

@@ -48,7 +48,7 @@ describe('TmuxService state machine', function () {
   const sessionNames = () => server.tmux('list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean).sort();
   const controlClients = () => server.tmux('list-clients', '-F', '#{client_control_mode} #{client_pid}').split('\n').filter((line) => line.startsWith('1 ')).map((line) => Number(line.slice(2)));
 
-  /** tmux processes this test process started that are still running (the waiter, control clients). */
+  /** tmux processes this test process started that are still running (control clients). */
   async function ourTmuxChildren(): Promise<number[]> {
     const processes = await listProcesses();
     // The wrapper execs tmux, which names itself "tmux: client".
@@ -86,7 +86,7 @@ describe('TmuxService state machine', function () {
     const connectMs = Date.now() - started;
     await eventually('the new session in the tree', () => service.tree.sessions.some((s) => s.name === 'appeared'), 1000);
 
-    // Idle with a server: one waiter blocks in tmux, nothing is started over and over.
+    // Idle with a server: the change listener blocks in tmux, nothing is started over and over.
     await sleep(300);
     const idleBefore = calls().length;
     await sleep(1000);
@@ -171,7 +171,7 @@ describe('TmuxService state machine', function () {
       const service = makeService();
       await service.start();
       await eventually('ok', () => service.state.kind === 'ok');
-      assert.equal(controlClients().length, 1, 'our control client is attached');
+      assert.equal(controlClients().length, 2, 'our control client and its change listener are attached');
       await sleep(300);
       assert.deepEqual(sessionNames(), sessions, 'the same sessions as before');
       assert.deepEqual(size(), ['200x50', '200x50'], 'window sizes unchanged');
@@ -187,7 +187,7 @@ describe('TmuxService state machine', function () {
       await eventually('ok', () => service.state.kind === 'ok');
       const [clientPid] = controlClients();
       assert.ok(hooks().includes(`${CHANNEL_PREFIX}${clientPid}`), 'our hooks are installed');
-      assert.ok((await ourTmuxChildren()).length >= 2, 'a control client and a waiter run');
+      assert.ok((await ourTmuxChildren()).length >= 2, 'a control client and a change listener run');
 
       await service.dispose();
       assert.equal(service.state.kind, 'stopped');
@@ -205,17 +205,19 @@ describe('TmuxService state machine', function () {
       const second = makeService();
       await Promise.all([first.start(), second.start()]);
       await eventually('both ok', () => first.state.kind === 'ok' && second.state.kind === 'ok');
+      // Each editor runs a main control client, whose pid indexes its hooks, and a change listener.
       const clients = controlClients();
-      assert.equal(clients.length, 2);
-      for (const pid of clients) assert.ok(hooks().includes(`${CHANNEL_PREFIX}${pid}`), `hooks for client ${pid}`);
+      assert.equal(clients.length, 4);
+      const mains = clients.filter((pid) => hooks().includes(`${CHANNEL_PREFIX}${pid}`));
+      assert.equal(mains.length, 2, 'hooks for each editor');
 
       server.tmux('new-session', '-d', '-s', 'seen by both');
       await eventually('both see the new session', () => [first, second].every((s) => s.tree.sessions.some((x) => x.name === 'seen by both')));
 
       await first.dispose();
-      await eventually('one client left', () => controlClients().length === 1);
-      const [left] = controlClients();
-      assert.ok(clients.includes(left));
+      await eventually('one editor\'s clients left', () => controlClients().length === 2);
+      const [left] = controlClients().filter((pid) => mains.includes(pid));
+      assert.ok(left !== undefined, 'the other editor\'s main client is still attached');
       const ours = hooks().split('\n').filter((line) => line.includes(CHANNEL_PREFIX));
       assert.ok(ours.length > 0, 'the other editor keeps its hooks');
       assert.ok(ours.every((line) => line.includes(`${CHANNEL_PREFIX}${left}`) && line.includes(`[${left}]`)), `only its hooks are left:\n${ours.join('\n')}`);
