@@ -1,0 +1,557 @@
+// UI test: the real extension in a real VS Code workbench (code-server), driven through headless
+// chromium like a user would, against a private tmux server. Screenshots of every check go to
+// artifacts/screenshots/. Exit code 0 only when every check passed.
+//
+//   npm run build && node test/e2e/run-ui.mjs
+//
+// What the extension shows is described in UI and TEXT below, and every user action is one small
+// function: when a prompt changes, adjust it there. A failing step prints what was on screen.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureWorkbench } from './install.mjs';
+import {
+  SCREENSHOT_DIR,
+  extensionDir,
+  missingBuildOutputs,
+  newRunDir,
+  readManifest,
+  runEnvironment,
+  testEnv,
+  testSettings,
+  timedLogger,
+} from './project.mjs';
+import { createPrivateTmux } from './tmux-server.mjs';
+import { startWorkbench } from './workbench.mjs';
+
+// ------------------------------------------------------------------ what we look for
+
+/** DOM selectors (VS Code 1.139.1 / code-server 4.139.1). */
+const UI = {
+  activityBarIcon: '.part.activitybar a.action-label[aria-label="Tmux"]',
+  view: '[id="workbench.view.extension.tmuxSessionManager"]',
+  treeRow: '.monaco-list-row[role="treeitem"]',
+  rowLabel: '.label-name',
+  rowTwistie: '.monaco-tl-twistie',
+  // "<publisher>.<name>.<status item id>", an id with dots: only the attribute form matches it
+  statusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.health"]',
+  quickInput: '.quick-input-widget',
+  quickInputBox: '.quick-input-widget .quick-input-box input',
+  quickInputTitle: '.quick-input-widget .quick-input-title',
+  quickInputMessage: '.quick-input-widget .quick-input-message',
+  quickInputRow: '.quick-input-widget .quick-input-list .monaco-list-row',
+  notificationToast: '.notifications-toasts .notification-toast',
+  activeEditorTab: '.editor-group-container.active .tab.active',
+  activeEditorLines: '.editor-group-container.active .monaco-editor .view-lines',
+};
+
+/** Words on screen. Command titles are matched as prefixes (the real ones end in "…"). */
+const TEXT = {
+  newSession: 'Tmux: New Session',
+  sendKeys: 'Tmux: Send Keys',
+  capturePane: 'Tmux: Capture Pane Output',
+  sendWithEnter: /send with enter/i,
+  statusAny: /tmux/i,
+  statusNoServer: /no server/i,
+  welcomeNoServer: 'No tmux server is running.',
+  statusSessions: (count) => new RegExp(`\\b${count} sessions?\\b`, 'i'),
+};
+
+/** The spec's latency budget for outside changes (tree row, status bar). */
+const LIVE_LIMIT_MS = 1000;
+const STEP_TIMEOUT_MS = 10_000;
+
+const log = timedLogger('ui');
+
+// ------------------------------------------------------------------ the checks
+
+/**
+ * Each check gets { page, tmux, killServer, screenshot, home } and throws on failure. Order
+ * matters: later checks reuse what earlier ones left (the from-palette session, the server).
+ */
+const CHECKS = [
+  { id: 'a', title: 'a session made outside VS Code shows in the tree within 1 s', run: checkOutsideSession },
+  { id: 'b', title: '"Tmux: New Session…" from the palette creates a session', run: checkNewSessionFromPalette },
+  { id: 'c1', title: 'Send Keys types `echo hello` + Enter into a pane of from-palette', run: checkSendKeys, needs: 'b' },
+  { id: 'c2', title: 'Capture Pane Output shows "hello" in an editor', run: checkCapturePane, needs: 'b' },
+  { id: 'd', title: 'status bar follows the server dying (within 1 s) and coming back', run: checkServerDeathAndReturn },
+  { id: 'e', title: 'screenshot of the tree and status bar for the README', run: checkFinalScreenshot },
+];
+
+async function checkOutsideSession({ page, tmux, screenshot }) {
+  const rowSeen = watch(sessionRowSeenAt(page, 'outside-1')); // watch first, so no moment is missed
+  await tmux('new-session', '-d', '-s', 'outside-1');
+  const since = Date.now();
+  const elapsed = Math.max(0, (await rowSeen) - since);
+  await screenshot('ui-a-outside-session');
+  report(`row "outside-1" visible ${elapsed} ms after tmux returned`);
+  if (elapsed > LIVE_LIMIT_MS) throw new Error(`the row took ${elapsed} ms (limit ${LIVE_LIMIT_MS} ms)`);
+}
+
+async function checkNewSessionFromPalette({ page, tmux, screenshot }) {
+  await runPaletteCommand(page, TEXT.newSession);
+  await answerInputBox(page, 'from-palette');
+  const since = Date.now();
+  const elapsed = Math.max(0, (await sessionRowSeenAt(page, 'from-palette')) - since);
+  const names = await waitFor('tmux to list "from-palette"', async () => {
+    const out = await tmux('list-sessions', '-F', '#{session_name}');
+    return out.split('\n').includes('from-palette') && out;
+  });
+  await screenshot('ui-b-new-session');
+  report(`row "from-palette" visible ${elapsed} ms after Enter; tmux ls: ${names.trim().split('\n').join(', ')}`);
+}
+
+async function checkSendKeys({ page, tmux }) {
+  await runPaletteCommand(page, TEXT.sendKeys);
+  const panePrompt = await pickRowMentioning(page, 'from-palette');
+  await sendTextWithEnter(page, 'echo hello', panePrompt);
+  await waitFor('"hello" on its own line in `tmux capture-pane -p -t from-palette`', async () => paneShowsHello(tmux));
+  report('tmux capture-pane shows the output line "hello"');
+}
+
+/** Independent of c1: when Send Keys failed, the line is typed with tmux itself first. */
+async function checkCapturePane({ page, tmux, screenshot }) {
+  if (!(await paneShowsHello(tmux))) {
+    await tmux('send-keys', '-t', 'from-palette', 'echo hello', 'Enter');
+    await waitFor('"hello" in the pane (typed with tmux send-keys)', async () => paneShowsHello(tmux));
+    report('typed `echo hello` with tmux send-keys (Send Keys did not)');
+  }
+  await runPaletteCommand(page, TEXT.capturePane);
+  await pickRowMentioning(page, 'from-palette');
+  const editorText = await waitFor('an editor showing the line "hello"', async () => {
+    const text = await activeEditorText(page);
+    return hasLine(text, 'hello') && text;
+  });
+  const tab = await page.locator(UI.activeEditorTab).first().textContent().catch(() => '?');
+  await screenshot('ui-c-send-keys-capture');
+  report(`capture editor "${tab?.trim()}" shows "hello" (${editorText.split('\n').length} visible lines)`);
+}
+
+async function paneShowsHello(tmux) {
+  return hasLine(await tmux('capture-pane', '-p', '-t', 'from-palette'), 'hello');
+}
+
+async function checkServerDeathAndReturn({ page, tmux, killServer, screenshot, home }) {
+  const downSeen = watch(statusSeenAt(page, TEXT.statusNoServer));
+  const { killedAt } = await killServer(); // `tmux kill-server`, then waits for the process to end
+  const downMs = Math.max(0, (await downSeen) - killedAt);
+  // The view empties and its welcome message offers to start a session, as a user would see it.
+  await waitFor('the no-server welcome view', async () => (await page.locator(UI.view).innerText()).includes(TEXT.welcomeNoServer) && (await page.locator(`${UI.view} ${UI.treeRow}`).count()) === 0);
+  await screenshot('ui-d-no-server');
+  report(`status "${await statusText(page)}" ${downMs} ms after kill-server`);
+  if (downMs > LIVE_LIMIT_MS) throw new Error(`the status bar took ${downMs} ms to show "no server" (limit ${LIVE_LIMIT_MS} ms)`);
+
+  const upSeen = watch(statusSeenAt(page, TEXT.statusSessions(1)));
+  const rowSeen = watch(sessionRowSeenAt(page, 'back'));
+  await tmux('new-session', '-d', '-s', 'back', '-c', home);
+  const since = Date.now();
+  const upMs = Math.max(0, (await upSeen) - since);
+  const rowMs = Math.max(0, (await rowSeen) - since);
+  await screenshot('ui-d-server-back');
+  const text = await statusText(page);
+  report(`status "${text}" ${upMs} ms and row "back" ${rowMs} ms after new-session`);
+  if (!TEXT.statusAny.test(text)) throw new Error(`the status bar item reads "${text}", without ${TEXT.statusAny}`);
+}
+
+async function checkFinalScreenshot({ page, tmux, screenshot, home }) {
+  await populateForScreenshot(tmux, home);
+  const sessions = (await tmux('list-sessions', '-F', '#{session_name}')).trim().split('\n');
+  for (const name of sessions) await sessionRowSeenAt(page, name);
+  await statusSeenAt(page, TEXT.statusSessions(sessions.length));
+  await expandTree(page);
+  // Clear the tree's selection (Escape), focus the editor group and park the mouse: no focus
+  // ring, selected row, hover or tooltip in the picture.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+1');
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  const file = await screenshot('tree-and-status');
+  report(`wrote ${file}`);
+}
+
+/** A small, realistic server: three sessions, several windows, a split window, running programs. */
+async function populateForScreenshot(tmux, home) {
+  await tmux('new-window', '-t', 'back', '-n', 'logs', '-c', home);
+  await tmux('split-window', '-h', '-t', 'back:logs', '-c', home);
+  await tmux('new-session', '-d', '-s', 'agents', '-n', 'build', '-c', home);
+  await tmux('split-window', '-v', '-t', 'agents:build', '-c', home, 'sleep 3600');
+  await tmux('new-window', '-t', 'agents', '-n', 'watch', '-c', home, 'top');
+  await tmux('new-session', '-d', '-s', 'notes', '-c', home);
+}
+
+// ------------------------------------------------------------------ user actions (one per step)
+
+/** Opens the Tmux view from the activity bar. */
+async function openTmuxView(page) {
+  const view = page.locator(UI.view);
+  if (await view.isVisible()) return;
+  await page.locator(UI.activityBarIcon).click();
+  await view.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+}
+
+/** F1, type "><title>", click the command whose label starts with `title`. */
+async function runPaletteCommand(page, title) {
+  await closeQuickInput(page);
+  await page.keyboard.press('F1');
+  const input = page.locator(UI.quickInputBox);
+  await input.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  await input.fill(`>${title}`);
+  const row = page.locator(UI.quickInputRow).filter({ hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  await row.click();
+}
+
+/** Waits for an InputBox (a prompt with no list), replaces its value and presses Enter. */
+async function answerInputBox(page, value) {
+  await waitFor('an input box (quick input without the command palette)', async () => {
+    const state = await quickInputState(page);
+    return state.visible && !state.value.startsWith('>') && state.rows.length === 0 && state;
+  });
+  report(`input box: ${describePrompt(await quickInputState(page))}`);
+  const input = page.locator(UI.quickInputBox);
+  await input.fill(value);
+  await input.press('Enter');
+  await waitFor('the input box to close (accepted)', async () => !(await quickInputState(page)).visible);
+}
+
+/**
+ * Clicks the first pick whose text mentions `words` (for a pane pick: the session name, shown on
+ * the pane's row or as the separator above the session's first pane, which VS Code draws on
+ * that same row).
+ */
+async function pickRowMentioning(page, words) {
+  const row = await waitFor(`a pick mentioning "${words}"`, async () => {
+    const state = await quickInputState(page);
+    if (!state.visible || state.value.startsWith('>')) return null;
+    const index = state.rows.findIndex((r) => r.text.includes(words) && !r.separatorOnly);
+    return index >= 0 ? { index, state } : null;
+  });
+  const prompt = describePrompt(row.state);
+  report(`pick: ${prompt} -> "${row.state.rows[row.index].text}"`);
+  await page.locator(UI.quickInputRow).nth(row.index).click();
+  return prompt;
+}
+
+/**
+ * Types `text` into the prompt that follows `previousPrompt` and chooses "Send with Enter". Works
+ * whether that choice is offered in the same quick pick as you type, or in a second pick after
+ * an InputBox.
+ */
+async function sendTextWithEnter(page, text, previousPrompt) {
+  await waitFor('the prompt for the text to send', async () => {
+    const state = await quickInputState(page);
+    return state.visible && describePrompt(state) !== previousPrompt && state;
+  });
+  report(`text prompt: ${describePrompt(await quickInputState(page))}`);
+  const input = page.locator(UI.quickInputBox);
+  await input.fill(text);
+  if (await clickRowMatching(page, TEXT.sendWithEnter, 2000)) {
+    report('chose "Send with Enter" while typing');
+  } else {
+    await input.press('Enter'); // an InputBox: the Enter choice, if any, comes next
+    if (await clickRowMatching(page, TEXT.sendWithEnter, 3000)) {
+      report('chose "Send with Enter" after the input box');
+    } else if ((await quickInputState(page)).visible) {
+      throw new Error(`typed "${text}", but no pick matches ${TEXT.sendWithEnter} and Enter did not accept the prompt`);
+    } else {
+      report('Enter accepted the text; no separate "Send with Enter" choice was offered');
+    }
+  }
+  await waitFor('the prompt to close', async () => !(await quickInputState(page)).visible);
+}
+
+async function clickRowMatching(page, pattern, timeoutMs) {
+  const row = page.locator(UI.quickInputRow).filter({ hasText: pattern }).first();
+  const shown = await row.waitFor({ state: 'visible', timeout: timeoutMs }).then(() => true, () => false);
+  if (shown) await row.click();
+  return shown;
+}
+
+async function closeQuickInput(page) {
+  if ((await quickInputState(page)).visible) {
+    await page.keyboard.press('Escape');
+    await waitFor('the quick input to close', async () => !(await quickInputState(page)).visible);
+  }
+}
+
+/** Expands every collapsed session and window row, so panes show too. */
+async function expandTree(page) {
+  for (let round = 0; round < 20; round++) {
+    const collapsed = page.locator(`${UI.view} ${UI.treeRow}[aria-expanded="false"]`);
+    if ((await collapsed.count()) === 0) return;
+    await collapsed.first().locator(UI.rowTwistie).click();
+    await page.waitForTimeout(100);
+  }
+}
+
+// ------------------------------------------------------------------ reading the screen
+
+/**
+ * Marks a watcher started before the action it watches: if the action throws first, the
+ * watcher's own failure must not surface later as an unhandled rejection. Awaiting it still throws.
+ */
+function watch(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/**
+ * Resolves to the time (Date.now()) a tree row labelled exactly `name` was first seen. The page
+ * itself stamps the moment, so Playwright's round trips are not counted in latencies.
+ */
+async function sessionRowSeenAt(page, name, timeoutMs = 5000) {
+  const handle = await page
+    .waitForFunction(
+      ({ ui, name }) => {
+        for (const row of document.querySelectorAll(`${ui.view} ${ui.treeRow}`)) {
+          const label = row.querySelector(ui.rowLabel)?.textContent?.trim();
+          if (label === name && row.getBoundingClientRect().height > 0) return Date.now();
+        }
+        return 0;
+      },
+      { ui: UI, name },
+      { polling: 20, timeout: timeoutMs },
+    )
+    .catch((error) => {
+      throw new Error(`no tree row "${name}" within ${timeoutMs} ms (${error.message.split('\n')[0]})`);
+    });
+  return handle.jsonValue();
+}
+
+/** Resolves to the time the status bar item's text first matched `pattern` (stamped by the page). */
+async function statusSeenAt(page, pattern, timeoutMs = 5000) {
+  const handle = await page
+    .waitForFunction(
+      ({ selector, source, flags }) => {
+        const text = document.querySelector(selector)?.textContent ?? '';
+        return new RegExp(source, flags).test(text) ? Date.now() : 0;
+      },
+      { selector: UI.statusItem, source: pattern.source, flags: pattern.flags },
+      { polling: 20, timeout: timeoutMs },
+    )
+    .catch(async () => {
+      throw new Error(`status bar did not match ${pattern} within ${timeoutMs} ms (shows "${await statusText(page)}")`);
+    });
+  return handle.jsonValue();
+}
+
+async function statusText(page) {
+  const text = await page.locator(UI.statusItem).textContent({ timeout: 2000 }).catch(() => null);
+  return text === null ? '(no status item)' : text.trim();
+}
+
+/** Everything about the quick input widget that the steps decide on. */
+function quickInputState(page) {
+  return page.evaluate((ui) => {
+    const widget = document.querySelector(ui.quickInput);
+    const visible = !!widget && widget.style.display !== 'none' && widget.getBoundingClientRect().height > 0;
+    const input = document.querySelector(ui.quickInputBox);
+    const rows = [...document.querySelectorAll(ui.quickInputRow)]
+      .filter((row) => row.getBoundingClientRect().height > 0)
+      .map((row) => ({
+        text: (row.getAttribute('aria-label') || row.textContent || '').trim(),
+        separatorOnly: row.classList.contains('quick-input-list-separator-as-item'),
+      }));
+    const text = (selector) => document.querySelector(selector)?.textContent?.trim() ?? '';
+    return {
+      visible,
+      value: input?.value ?? '',
+      placeholder: input?.getAttribute('placeholder') ?? '',
+      title: text(ui.quickInputTitle),
+      message: text(ui.quickInputMessage),
+      rows: visible ? rows : [],
+    };
+  }, UI);
+}
+
+function describePrompt(state) {
+  const parts = [];
+  if (state.title) parts.push(`title "${state.title}"`);
+  if (state.placeholder) parts.push(`placeholder "${state.placeholder}"`);
+  if (state.message) parts.push(`message "${state.message}"`);
+  if (state.value) parts.push(`value "${state.value}"`);
+  return parts.join(', ') || '(no text)';
+}
+
+/** The active editor's visible text (VS Code renders spaces as no-break spaces). */
+async function activeEditorText(page) {
+  const lines = page.locator(UI.activeEditorLines).first();
+  if (!(await lines.isVisible().catch(() => false))) return '';
+  return (await lines.innerText()).replace(/\u00a0/g, ' ');
+}
+
+function hasLine(text, wanted) {
+  return text.split('\n').some((line) => line.trim() === wanted);
+}
+
+/** A readable dump of the screen, printed when a step fails. */
+async function describeScreen(page) {
+  const lines = [];
+  const quick = await quickInputState(page).catch(() => ({ visible: false, rows: [] }));
+  lines.push(`status bar: "${await statusText(page)}"`);
+  lines.push(`quick input: ${quick.visible ? describePrompt(quick) : 'closed'}`);
+  for (const row of quick.rows.slice(0, 12)) lines.push(`  pick: ${row.text}`);
+  const treeRows = await page
+    .locator(`${UI.view} ${UI.treeRow}`)
+    .evaluateAll((rows) => rows.map((r) => `${'  '.repeat(Number(r.getAttribute('aria-level') || 1))}${r.getAttribute('aria-label')}`))
+    .catch(() => []);
+  lines.push(`tree (${treeRows.length} rows):`, ...treeRows.map((r) => `  ${r}`));
+  const toasts = await page.locator(UI.notificationToast).allInnerTexts().catch(() => []);
+  for (const toast of toasts) lines.push(`notification: ${toast.replace(/\s+/g, ' ').trim()}`);
+  const tab = await page.locator(UI.activeEditorTab).first().textContent({ timeout: 500 }).catch(() => null);
+  lines.push(`active editor: ${tab ? tab.trim() : '(none)'}`);
+  return lines.map((line) => `    ${line}`).join('\n');
+}
+
+// ------------------------------------------------------------------ running
+
+/** Polls `probe` until it returns something truthy; the error names what we waited for. */
+async function waitFor(what, probe, timeoutMs = STEP_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${lastError.message})` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function report(message) {
+  console.log(`        ${message}`);
+}
+
+/** Runs the checks in order; a check whose prerequisite failed is skipped. */
+async function runChecks(context) {
+  const results = [];
+  for (const check of CHECKS) {
+    if (check.needs && results.find((r) => r.id === check.needs)?.status !== 'pass') {
+      results.push({ ...check, status: 'skip', ms: 0 });
+      log(`SKIP (${check.id}) ${check.title}: needs (${check.needs})`);
+      continue;
+    }
+    log(`(${check.id}) ${check.title}`);
+    const t0 = Date.now();
+    try {
+      await check.run(context);
+      results.push({ ...check, status: 'pass', ms: Date.now() - t0 });
+      log(`PASS (${check.id}) in ${Date.now() - t0} ms`);
+    } catch (error) {
+      results.push({ ...check, status: 'fail', ms: Date.now() - t0, error });
+      log(`FAIL (${check.id}) after ${Date.now() - t0} ms: ${error.message}`);
+      console.log(await describeScreen(context.page));
+      await context.screenshot(`ui-${check.id}-FAILED`).catch(() => {});
+      await closeQuickInput(context.page).catch(() => {});
+    }
+  }
+  return results;
+}
+
+/** The commands and ids this test drives must be in the manifest, or there is nothing to test. */
+function missingContributions(extDir) {
+  const contributes = readManifest(extDir).contributes ?? {};
+  const commands = new Set((contributes.commands ?? []).map((c) => c.command));
+  const wanted = ['tmuxSessionManager.newSession', 'tmuxSessionManager.sendKeys', 'tmuxSessionManager.capturePane'];
+  const missing = wanted.filter((id) => !commands.has(id));
+  if (!(contributes.views?.tmuxSessionManager ?? []).some((v) => v.id === 'tmuxSessionManager.sessions')) {
+    missing.push('view tmuxSessionManager.sessions');
+  }
+  return missing;
+}
+
+async function main() {
+  const extDir = extensionDir();
+  const problems = missingBuildOutputs(extDir, { withTests: false });
+  const missing = missingContributions(extDir);
+  if (missing.length) problems.push(`package.json does not contribute: ${missing.join(', ')}`);
+  if (problems.length) {
+    for (const problem of problems) console.error(`[ui] ${problem}`);
+    return 1;
+  }
+  await ensureWorkbench();
+
+  const runDir = newRunDir('ui');
+  clearOldScreenshots();
+  const runEnv = runEnvironment(runDir);
+  const server = createPrivateTmux({ env: runEnv });
+  log(`run folder ${runDir}`);
+  log(`private tmux socket ${server.socketName}`);
+  let workbench;
+  try {
+    workbench = await startWorkbench({
+      runDir,
+      extensionDevelopmentPath: extDir,
+      settings: {
+        ...testSettings({ socketName: server.socketName, runDir }),
+        'workbench.secondarySideBar.defaultVisibility': 'hidden', // room for the tree in screenshots
+      },
+      env: testEnv({ socketName: server.socketName, runDir }),
+    });
+    const { page } = workbench;
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    log('workbench up');
+    const ready = await waitForExtension(page, workbench);
+    if (!ready) return 1;
+    const results = await runChecks({
+      page,
+      tmux: server.tmux,
+      killServer: server.kill,
+      screenshot: workbench.screenshot,
+      home: runEnv.HOME,
+    });
+    printSummary(results);
+    return results.every((r) => r.status === 'pass') ? 0 : 1;
+  } finally {
+    await workbench?.stop();
+    await server.kill();
+    await server.killRelated();
+    log('workbench stopped, private tmux server killed');
+  }
+}
+
+/** The extension is up once its status item shows; with no server yet it must say so. */
+async function waitForExtension(page, workbench) {
+  try {
+    await page.locator(UI.statusItem).waitFor({ state: 'visible', timeout: 60_000 });
+    await statusSeenAt(page, TEXT.statusNoServer, 15_000);
+    const text = await statusText(page);
+    if (!TEXT.statusAny.test(text)) throw new Error(`the status bar item reads "${text}", without ${TEXT.statusAny}`);
+    log(`extension active, status bar: "${text}"`);
+    await openTmuxView(page);
+    await workbench.screenshot('ui-0-start');
+    return true;
+  } catch (error) {
+    log(`FAIL extension did not come up: ${error.message}`);
+    console.log(await describeScreen(page));
+    await workbench.screenshot('ui-0-FAILED').catch(() => {});
+    return false;
+  }
+}
+
+/** A FAILED picture left from an earlier run would be mistaken for this run's. */
+function clearOldScreenshots() {
+  if (!fs.existsSync(SCREENSHOT_DIR)) return;
+  for (const file of fs.readdirSync(SCREENSHOT_DIR)) {
+    if (/^ui-.*\.png$|^tree-and-status\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
+  }
+}
+
+function printSummary(results) {
+  console.log('\nUI test summary');
+  for (const r of results) {
+    console.log(`  ${r.status.toUpperCase().padEnd(4)} (${r.id}) ${r.title}${r.status === 'skip' ? '' : ` [${r.ms} ms]`}`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`[ui] FAILED: ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);
