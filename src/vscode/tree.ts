@@ -147,7 +147,7 @@ function paneItem(pane: Pane): vscode.TreeItem {
     item.contextValue = 'tmuxPane.dead';
   } else {
     item.description = cwd;
-    item.iconPath = new vscode.ThemeIcon(pane.active ? 'terminal' : 'terminal-bash', pane.inMode ? new vscode.ThemeColor('charts.yellow') : undefined);
+    item.iconPath = new vscode.ThemeIcon('terminal', pane.inMode ? new vscode.ThemeColor('charts.yellow') : pane.active ? new vscode.ThemeColor('charts.blue') : undefined);
     item.contextValue = 'tmuxPane';
   }
   const tooltip = new vscode.MarkdownString();
