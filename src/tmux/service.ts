@@ -394,14 +394,15 @@ export class TmuxService {
         const [paneLines, clientLines] = await client.commands(snapshotCommands());
         this.stats.commandsSent++;
         this.stats.snapshots++;
+        // Most snapshots after an event read the same text as the last one: comparing the raw
+        // reply skips parsing 600 rows for nothing.
+        const key = paneLines.join('\n') + '\u0000' + clientLines.join('\n');
+        if (key === this.treeKey) continue;
         const tree = parseSnapshot(paneLines, clientLines);
         this.log.trace(`snapshot: ${paneLines.length} panes`);
-        const key = JSON.stringify(tree.sessions);
-        if (key !== this.treeKey) {
-          this.treeKey = key;
-          this.currentTree = tree;
-          this.treeEmitter.fire(tree);
-        }
+        this.treeKey = key;
+        this.currentTree = tree;
+        this.treeEmitter.fire(tree);
       } while (this.snapshotAgain && !client.closed);
     } finally {
       this.snapshotRunning = false;
