@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ServerAddress } from '../src/tmux/server';
+import { isAlive } from '../src/core/processes';
 
 /**
  * A private tmux server for the bench: `tmux -S <tmpdir>/sock -f /dev/null`, in a temporary folder
@@ -102,9 +103,9 @@ export class PrivateServer {
     if (pid !== undefined) {
       const pause = new Int32Array(new SharedArrayBuffer(4));
       const deadline = Date.now() + 10_000;
-      while (alive(pid) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
+      while (isAlive(pid) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
       // Still there after 10 s: this one process, by its id (it is ours: we started it).
-      if (alive(pid)) {
+      if (isAlive(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -122,21 +123,7 @@ export class PrivateServer {
 
   /** True while the server's process exists (known once built). */
   processAlive(): boolean {
-    return this.serverPid !== undefined && alive(this.serverPid);
+    return this.serverPid !== undefined && isAlive(this.serverPid);
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // An exited daemon stays a zombie until init reaps it; that is gone for our purpose.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux): trust kill(0)
-  }
-}

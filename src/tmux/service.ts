@@ -2,14 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ControlClient } from './control';
 import { Emitter } from './emitter';
-import { NoServerError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
+import { NoServerError, TargetNotFoundError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
 import { detectVersion, runTmux } from './exec';
 import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
 import { Logger, SILENT_LOGGER } from './log';
 import { EMPTY_TREE, Tree } from './model';
-import { STRUCTURAL } from './notifications';
+import { Notification, STRUCTURAL } from './notifications';
 import { ServerAddress, socketFilePath } from './server';
-import { parseSnapshot, snapshotCommands } from './snapshot';
+import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
+import { formatString, parseRows } from './format';
 import { TmuxVersion } from './version';
 
 export type ServerState =
@@ -48,6 +49,12 @@ export interface ServiceStats {
  */
 const WATCH_SUBSCRIPTION = 'tsm-watch::#{S:#{session_id}#{W:#{window_id}#{P:#{pane_id}#{pane_dead}#{pane_current_command}}}}';
 
+/** Notifications about one window, which a reading of that window alone brings up to date. */
+const WINDOW_EVENTS: ReadonlySet<Notification['type']> = new Set<Notification['type']>([
+  'window-add', 'unlinked-window-add', 'window-close', 'unlinked-window-close', 'window-renamed',
+  'unlinked-window-renamed', 'layout-change', 'window-pane-changed',
+]);
+
 const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
 
 /**
@@ -69,10 +76,10 @@ export class TmuxService {
   /** Second control client, blocked in `wait-for` on the channel our hooks signal. */
   private listener: ControlClient | undefined;
   private hookIndex: number | undefined;
-  private snapshotRunning = false;
-  private snapshotAgain = false;
-  /** The snapshot loop in flight; it runs once more for requests made while it runs. */
-  private snapshotLoop: Promise<void> | undefined;
+  /** What events asked to read again, and the loop reading it (one at a time, in order). */
+  private wantFull = false;
+  private readonly wantWindows = new Set<string>();
+  private updating: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
@@ -196,7 +203,9 @@ export class TmuxService {
     this.stats.connectedAt = Date.now();
     client.onNotification((notification) => {
       this.stats.lastEventAt = Date.now();
-      if (STRUCTURAL.has(notification.type) || notification.type === 'subscription-changed') this.requestSnapshot();
+      const windowId = WINDOW_EVENTS.has(notification.type) ? (notification as { windowId: string }).windowId : undefined;
+      if (windowId) this.requestWindow(windowId);
+      else if (STRUCTURAL.has(notification.type) || notification.type === 'subscription-changed') this.requestSnapshot();
     });
     client.onOutput((output) => this.outputEmitter.fire(output));
     client.onClose((closed) => {
@@ -262,7 +271,9 @@ export class TmuxService {
     if (this.disposed) return;
     const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     this.attempt++;
-    this.setState({ kind: 'reconnecting', attempt: this.attempt, reason });
+    // A first failure is often a moment of the server's own start-up (its socket exists before
+    // its first session, and attaching then says "no sessions"): retry once before telling the user.
+    if (this.attempt > 1) this.setState({ kind: 'reconnecting', attempt: this.attempt, reason });
     this.log.warn(`reconnecting in ${delay} ms (attempt ${this.attempt}): ${reason}`);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
@@ -363,51 +374,88 @@ export class TmuxService {
     client?.close();
   }
 
-  /** Coalesces bursts: at most one snapshot in flight, and one more after it if anything changed meanwhile. */
+  /** Asks for a whole snapshot; bursts coalesce (one in flight, one more after it). */
   requestSnapshot(): void {
-    if (this.snapshotRunning) {
-      this.snapshotAgain = true;
+    this.wantFull = true;
+    void this.catchUp().catch((error: Error) => this.recordError(error));
+  }
+
+  /** Asks for a fresh reading of one window only: a control-mode event named it. */
+  private requestWindow(windowId: string): void {
+    this.wantWindows.add(windowId);
+    void this.catchUp().catch((error: Error) => this.recordError(error));
+  }
+
+  /** Takes a whole snapshot now, or waits for the one that will follow the one in flight. */
+  private snapshot(): Promise<void> {
+    this.wantFull = true;
+    return this.catchUp();
+  }
+
+  private catchUp(): Promise<void> {
+    const client = this.client;
+    if (!client || client.closed) return Promise.resolve();
+    this.updating ??= this.update(client).finally(() => {
+      this.updating = undefined;
+    });
+    return this.updating;
+  }
+
+  /**
+   * Works through what was asked until nothing is left: a whole snapshot when anything asked for
+   * one (it covers every window), else the windows that events named, each read on its own
+   * (about 1 ms against 20-35 ms for the whole tree at 600 panes).
+   */
+  private async update(client: ControlClient): Promise<void> {
+    while ((this.wantFull || this.wantWindows.size > 0) && !client.closed) {
+      if (this.wantFull) {
+        this.wantFull = false;
+        this.wantWindows.clear();
+        await this.readWholeTree(client);
+      } else {
+        const windows = [...this.wantWindows];
+        this.wantWindows.clear();
+        for (const windowId of windows) await this.readWindow(client, windowId);
+      }
+    }
+  }
+
+  private async readWholeTree(client: ControlClient): Promise<void> {
+    const [paneLines, clientLines] = await client.commands(snapshotCommands());
+    this.stats.commandsSent++;
+    this.stats.snapshots++;
+    // Most snapshots after an event read the same text as the last one: comparing the raw reply
+    // skips parsing 600 rows for nothing.
+    const key = paneLines.join('\n') + '\u0000' + clientLines.join('\n');
+    if (key === this.treeKey) return;
+    const tree = parseSnapshot(paneLines, clientLines);
+    this.log.trace(`snapshot: ${paneLines.length} panes`);
+    this.treeKey = key;
+    this.setTree(tree);
+  }
+
+  private async readWindow(client: ControlClient, windowId: string): Promise<void> {
+    let lines: string[];
+    try {
+      this.stats.commandsSent++;
+      lines = await client.command(['list-panes', '-t', windowId, '-F', formatString(PANE_ROW)]);
+    } catch (error) {
+      if (!(error instanceof TargetNotFoundError)) throw error;
+      lines = [];
+    }
+    const tree = withWindow(this.currentTree, windowId, parseRows(PANE_ROW, lines));
+    if (!tree) {
+      this.wantFull = true;
       return;
     }
-    void this.snapshot().catch((error: Error) => {
-      this.recordError(error);
-    });
+    // The raw text of the last whole snapshot no longer describes the tree.
+    this.treeKey = '';
+    this.setTree(tree);
   }
 
-  private async snapshot(): Promise<void> {
-    const client = this.client;
-    if (!client || client.closed) return;
-    if (this.snapshotRunning) {
-      // Wait for the loop in flight, which takes one more snapshot after this request.
-      this.snapshotAgain = true;
-      return this.snapshotLoop;
-    }
-    this.snapshotRunning = true;
-    this.snapshotLoop = this.snapshotUntilCurrent(client);
-    return this.snapshotLoop;
-  }
-
-  private async snapshotUntilCurrent(client: ControlClient): Promise<void> {
-    try {
-      do {
-        this.snapshotAgain = false;
-        const [paneLines, clientLines] = await client.commands(snapshotCommands());
-        this.stats.commandsSent++;
-        this.stats.snapshots++;
-        // Most snapshots after an event read the same text as the last one: comparing the raw
-        // reply skips parsing 600 rows for nothing.
-        const key = paneLines.join('\n') + '\u0000' + clientLines.join('\n');
-        if (key === this.treeKey) continue;
-        const tree = parseSnapshot(paneLines, clientLines);
-        this.log.trace(`snapshot: ${paneLines.length} panes`);
-        this.treeKey = key;
-        this.currentTree = tree;
-        this.treeEmitter.fire(tree);
-      } while (this.snapshotAgain && !client.closed);
-    } finally {
-      this.snapshotRunning = false;
-      this.snapshotLoop = undefined;
-    }
+  private setTree(tree: Tree): void {
+    this.currentTree = tree;
+    this.treeEmitter.fire(tree);
   }
 
   private setState(state: ServerState): void {

@@ -120,3 +120,21 @@ export function buildTree(rows: readonly PaneRow[], attached: ReadonlyMap<string
   result.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   return { sessions: result, takenAt };
 }
+
+/**
+ * The tree with one window replaced by a fresh reading of it (`list-panes -t @id` rows), or
+ * removed when `rows` is empty. Returns undefined when the rows name a session the tree does not
+ * have: only a whole snapshot can place it.
+ */
+export function withWindow(tree: Tree, windowId: string, rows: readonly PaneRow[], takenAt = Date.now()): Tree | undefined {
+  const fresh = rows.length > 0 ? buildTree(rows, new Map(), takenAt).sessions[0] : undefined;
+  if (fresh && !tree.sessions.some((s) => s.id === fresh.id)) return undefined;
+  // A window moves between sessions with move-window: drop it everywhere, then place it.
+  const sessions = tree.sessions.map((session): Session => {
+    const others = session.windows.filter((w) => w.id !== windowId);
+    if (!fresh || session.id !== fresh.id) return others.length === session.windows.length ? session : { ...session, windows: others };
+    const windows = [...others, fresh.windows[0]].sort((a, b) => a.index - b.index);
+    return { ...session, name: fresh.name, activity: fresh.activity, windows };
+  });
+  return { sessions, takenAt };
+}

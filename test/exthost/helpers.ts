@@ -46,20 +46,9 @@ export async function api(): Promise<TmuxSessionManagerApi> {
   return extension.activate();
 }
 
-export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const start = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from '../unit/helpers/tmux';
+
+export { eventually };
 
 export function execute<T = unknown>(command: string, ...args: unknown[]): Promise<T> {
   return Promise.resolve(vscode.commands.executeCommand<T>(`tmuxSessionManager.${command}`, ...args));

@@ -171,7 +171,7 @@ describe('TmuxService state machine', function () {
       const service = makeService();
       await service.start();
       await eventually('ok', () => service.state.kind === 'ok');
-      assert.equal(controlClients().length, 2, 'our control client and its change listener are attached');
+      await eventually('our control client and its change listener attached', () => controlClients().length === 2);
       await sleep(300);
       assert.deepEqual(sessionNames(), sessions, 'the same sessions as before');
       assert.deepEqual(size(), ['200x50', '200x50'], 'window sizes unchanged');

@@ -53,13 +53,13 @@ export class PrivateTmux {
 }
 
 /** Waits until `check` returns a truthy value, or fails with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
+export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 3000): Promise<NonNullable<T>> {
   const start = Date.now();
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (error) {
       last = error;
     }
