@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {
-  current = new TmuxService(settings.address, { log: channelLogger(log) });
+  current = new TmuxService(settings.address, { log: channelLogger(log), watchPrograms: settings.watchPrograms });
   return current;
 }
 

@@ -11,6 +11,7 @@ export interface Settings {
   readonly interruptWaitMs: number;
   readonly terminateWaitMs: number;
   readonly captureLines: number;
+  readonly watchPrograms: boolean;
 }
 
 /** `$XDG_STATE_HOME/tmux-session-manager`, shared with the command-line tool. */
@@ -37,10 +38,11 @@ export function readSettings(): Settings {
     interruptWaitMs: config.get<number>('kill.interruptWaitMs') ?? 1500,
     terminateWaitMs: config.get<number>('kill.terminateWaitMs') ?? 3000,
     captureLines: config.get<number>('capture.lines') ?? 2000,
+    watchPrograms: config.get<boolean>('watchPrograms') ?? true,
   };
 }
 
 /** Settings whose change means talking to another tmux: the service is rebuilt. */
 export function affectsConnection(event: vscode.ConfigurationChangeEvent): boolean {
-  return ['tmuxPath', 'socketName', 'socketPath'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+  return ['tmuxPath', 'socketName', 'socketPath', 'watchPrograms'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }
