@@ -134,7 +134,10 @@ export function timedLogger(tag, t0 = Date.now()) {
 export function cleanEnv(base = process.env) {
   const env = { ...base };
   for (const key of Object.keys(env)) {
-    if (key === 'TMUX' || key === 'TMUX_PANE' || key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE') {
+    // npm_* and NODE come from an outer `npm test`: an inner `npm install` would take them as its
+    // own config (npm_config_user_agent names the outer Node, which code-server's postinstall
+    // reads as the Node it runs on).
+    if (key === 'TMUX' || key === 'TMUX_PANE' || key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE' || /^npm_/i.test(key) || key === 'NODE' || key === 'INIT_CWD') {
       delete env[key];
     }
   }
