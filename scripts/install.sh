@@ -14,7 +14,7 @@ echo "==> installing dependencies"
 npm ci --no-audit --no-fund
 
 echo "==> packing the extension (type check, minified bundle, .vsix)"
-npx vsce package --no-dependencies --allow-missing-repository --skip-license -o tmux-session-manager.vsix
+npx vsce package --no-dependencies --allow-missing-repository --no-rewrite-relative-links -o tmux-session-manager.vsix
 
 installed=0
 for editor in code code-insiders codium code-server; do

@@ -18,11 +18,23 @@ npm run --silent check-types
 node esbuild.js
 npm run --silent compile-tests
 
+# Each step's output is kept to count the results for one closing line.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo "==> unit and tmux integration tests"
-npx mocha
+npx mocha --no-color 2>&1 | tee -a "$log"
 
 echo "==> extension-host tests in a real VS Code"
-node test/e2e/run-exthost.mjs
+node test/e2e/run-exthost.mjs 2>&1 | tee -a "$log"
 
 echo "==> UI test in a real browser"
-node test/e2e/run-ui.mjs
+node test/e2e/run-ui.mjs 2>&1 | tee -a "$log"
+
+# grep finds nothing (exit 1) when a kind of line is absent; that is a count of 0, not an error.
+count() { { grep -Eo "$1" "$log" || true; } | awk '{ n += $1 } END { print n + 0 }'; }
+passed=$(( $(count '^ *[0-9]+ passing') + $(grep -Ec '^  PASS \(' "$log" || true) ))
+failed=$(( $(count '^ *[0-9]+ failing') + $(grep -Ec '^  FAIL \(' "$log" || true) ))
+echo
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
