@@ -98,6 +98,9 @@ describe(`live model (${mode}): changes made outside reach the tree`, function (
     // tmux 3.3a sometimes marks a pane dead before it has reaped the program, and then never
     // reports the status (pane_dead_status stays empty), so the status is checked only when known.
     it(`sees a dead pane (remain-on-exit) and its exit status in the ${which} session`, async function () {
+      // When that race happens tmux runs no pane-died hook and sends no notification either: only
+      // the program watch (pane_dead is in its format) sees the pane die, so hooks alone cannot.
+      if (mode === 'hooks only') this.skip();
       const paneId = server.tmux('split-window', '-d', '-t', pick(), '-P', '-F', '#{pane_id}', 'sleep 0.2; exit 3').trim();
       server.tmux('set-option', '-p', '-t', paneId, 'remain-on-exit', 'on');
       const pane = await eventually('the pane dead', () => {

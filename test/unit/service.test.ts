@@ -37,7 +37,8 @@ describe('TmuxService state machine', function () {
   });
 
   function makeService(address: { tmuxPath: string; socketPath?: string; socketName?: string } = { tmuxPath, socketPath: server.socketPath }): TmuxService {
-    const service = new TmuxService(address);
+    const log = process.env.TSM_TEST_LOG ? (m: string) => console.log(`    [${services.length}] ${m}`) : () => undefined;
+    const service = new TmuxService(address, { log: { trace: log, info: log, warn: log, error: log } });
     services.push(service);
     return service;
   }
@@ -206,8 +207,9 @@ describe('TmuxService state machine', function () {
       await Promise.all([first.start(), second.start()]);
       await eventually('both ok', () => first.state.kind === 'ok' && second.state.kind === 'ok');
       // Each editor runs a main control client, whose pid indexes its hooks, and a change listener.
-      const clients = controlClients();
-      assert.equal(clients.length, 4);
+      const clients = await eventually('four control clients', () => (controlClients().length === 4 ? controlClients() : undefined)).catch((error: Error) => {
+        throw new Error(`${error.message}; tmux lists: ${server.tmux('list-clients', '-F', '#{client_pid} #{client_control_mode} #{session_id} #{client_flags}')}`);
+      });
       const mains = clients.filter((pid) => hooks().includes(`${CHANNEL_PREFIX}${pid}`));
       assert.equal(mains.length, 2, 'hooks for each editor');
 
