@@ -39,26 +39,15 @@ export function channelFor(index: number): string {
   return CHANNEL_PREFIX + index;
 }
 
-/**
- * The global user option where our hooks append the id of the session they ran in, so that a
- * signal costs a reading of that session only, not of the whole server.
- */
-export function changesOption(index: number): string {
-  return `@tmux-session-manager-changed-${index}`;
-}
-
 export async function installHooks(run: Run, index: number, log: Logger): Promise<void> {
-  const command = `set-option -agF ${changesOption(index)} "#{session_id} " ; wait-for -S ${channelFor(index)}`;
+  const command = `wait-for -S ${channelFor(index)}`;
   await Promise.all(CHANGE_HOOKS.map((hook) => run(['set-hook', '-g', `${hook}[${index}]`, command]).catch((error: Error) => {
     log.warn(`could not set hook ${hook}: ${error.message}`);
   })));
 }
 
 export async function removeHooks(run: Run, index: number): Promise<void> {
-  await Promise.all([
-    ...CHANGE_HOOKS.map((hook) => run(['set-hook', '-gu', `${hook}[${index}]`]).catch(() => undefined)),
-    run(['set-option', '-gu', changesOption(index)]).catch(() => undefined),
-  ]);
+  await Promise.all(CHANGE_HOOKS.map((hook) => run(['set-hook', '-gu', `${hook}[${index}]`]).catch(() => undefined)));
 }
 
 /**
@@ -68,19 +57,12 @@ export async function removeHooks(run: Run, index: number): Promise<void> {
 export async function removeStaleHooks(run: Run, liveIndexes: ReadonlySet<number>, log: Logger): Promise<void> {
   const lines = [...(await run(['show-hooks', '-g']).catch(() => [])), ...(await run(['show-hooks', '-gw']).catch(() => []))];
   const stale = new Set<string>();
-  const staleIndexes = new Set<number>();
   for (const line of lines) {
     const match = /^([a-z-]+)\[(\d+)\] .*wait-for -S "?tmux-session-manager-changed-(\d+)/.exec(line);
     if (!match) continue;
     const index = Number(match[2]);
-    if (!liveIndexes.has(index)) {
-      stale.add(`${match[1]}[${index}]`);
-      staleIndexes.add(index);
-    }
+    if (!liveIndexes.has(index)) stale.add(`${match[1]}[${index}]`);
   }
   if (stale.size) log.info(`removing ${stale.size} hooks left by editors that are gone`);
-  await Promise.all([
-    ...[...stale].map((hook) => run(['set-hook', '-gu', hook]).catch(() => undefined)),
-    ...[...staleIndexes].map((index) => run(['set-option', '-gu', changesOption(index)]).catch(() => undefined)),
-  ]);
+  await Promise.all([...stale].map((hook) => run(['set-hook', '-gu', hook]).catch(() => undefined)));
 }

@@ -4,12 +4,12 @@ import { ControlClient } from './control';
 import { Emitter } from './emitter';
 import { NoServerError, TargetNotFoundError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
 import { detectVersion, runTmux } from './exec';
-import { CHANGE_HOOKS, changesOption, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
+import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
 import { Logger, SILENT_LOGGER } from './log';
-import { EMPTY_TREE, isSessionId, Tree } from './model';
+import { EMPTY_TREE, Tree } from './model';
 import { Notification, STRUCTURAL } from './notifications';
 import { ServerAddress, socketFilePath } from './server';
-import { PANE_ROW, PaneRow, parseSnapshot, snapshotCommands, withSession, withWindow } from './snapshot';
+import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
 import { formatString, parseRows } from './format';
 import { TmuxVersion } from './version';
 
@@ -78,8 +78,6 @@ export class TmuxService {
   private hookIndex: number | undefined;
   /** What events asked to read again, and the loop reading it (one at a time, in order). */
   private wantFull = false;
-  private wantHookChanges = false;
-  private readonly wantSessions = new Set<string>();
   private readonly wantWindows = new Set<string>();
   private updating: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
@@ -345,8 +343,7 @@ export class TmuxService {
       listener.command(['wait-for', channel], { timeoutMs: 0 }).then(
         () => {
           this.stats.lastEventAt = Date.now();
-          this.wantHookChanges = true;
-          void this.catchUp().catch((error: Error) => this.recordError(error));
+          this.requestSnapshot();
           wait();
         },
         () => undefined, // The listener closed; its close handler reconnects.
@@ -410,46 +407,17 @@ export class TmuxService {
    * (about 1 ms against 20-35 ms for the whole tree at 600 panes).
    */
   private async update(client: ControlClient): Promise<void> {
-    const pending = () => this.wantFull || this.wantHookChanges || this.wantSessions.size > 0 || this.wantWindows.size > 0;
-    while (pending() && !client.closed) {
+    while ((this.wantFull || this.wantWindows.size > 0) && !client.closed) {
       if (this.wantFull) {
         this.wantFull = false;
-        this.wantHookChanges = false;
-        this.wantSessions.clear();
         this.wantWindows.clear();
         await this.readWholeTree(client);
-      } else if (this.wantHookChanges) {
-        this.wantHookChanges = false;
-        await this.readHookChanges(client);
-      } else if (this.wantSessions.size > 0) {
-        const sessions = [...this.wantSessions];
-        this.wantSessions.clear();
-        for (const sessionId of sessions) await this.readPart(client, ['list-panes', '-s', '-t', sessionId], (rows) => withSession(this.currentTree, sessionId, rows));
       } else {
         const windows = [...this.wantWindows];
         this.wantWindows.clear();
-        for (const windowId of windows) await this.readPart(client, ['list-panes', '-t', windowId], (rows) => withWindow(this.currentTree, windowId, rows));
+        for (const windowId of windows) await this.readWindow(client, windowId);
       }
     }
-  }
-
-  /**
-   * Our hooks appended the ids of the sessions they ran in; reading and clearing that list on one
-   * line keeps a hook firing in between from being lost.
-   */
-  private async readHookChanges(client: ControlClient): Promise<void> {
-    if (this.hookIndex === undefined) {
-      this.wantFull = true;
-      return;
-    }
-    const option = changesOption(this.hookIndex);
-    const [shown] = await client.commands([['show-options', '-gqv', option], ['set-option', '-gu', option]]);
-    const ids = shown.join(' ').split(/\s+/).filter((id) => id.length > 0);
-    if (ids.length === 0 || !ids.every(isSessionId)) {
-      this.wantFull = true;
-      return;
-    }
-    ids.forEach((id) => this.wantSessions.add(id));
   }
 
   private async readWholeTree(client: ControlClient): Promise<void> {
@@ -466,17 +434,16 @@ export class TmuxService {
     this.setTree(tree);
   }
 
-  /** Reads part of the tree (one session or window) and splices it in; unknown parts need a whole snapshot. */
-  private async readPart(client: ControlClient, listPanes: string[], splice: (rows: PaneRow[]) => Tree | undefined): Promise<void> {
+  private async readWindow(client: ControlClient, windowId: string): Promise<void> {
     let lines: string[];
     try {
       this.stats.commandsSent++;
-      lines = await client.command([...listPanes, '-F', formatString(PANE_ROW)]);
+      lines = await client.command(['list-panes', '-t', windowId, '-F', formatString(PANE_ROW)]);
     } catch (error) {
       if (!(error instanceof TargetNotFoundError)) throw error;
       lines = [];
     }
-    const tree = splice(parseRows(PANE_ROW, lines));
+    const tree = withWindow(this.currentTree, windowId, parseRows(PANE_ROW, lines));
     if (!tree) {
       this.wantFull = true;
       return;

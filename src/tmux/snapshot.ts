@@ -138,21 +138,3 @@ export function withWindow(tree: Tree, windowId: string, rows: readonly PaneRow[
   });
   return { sessions, takenAt };
 }
-
-/**
- * The tree with one session replaced by a fresh reading of it (`list-panes -s -t $id` rows), or
- * removed when `rows` is empty. Undefined when the session is new to the tree.
- */
-export function withSession(tree: Tree, sessionId: string, rows: readonly PaneRow[], takenAt = Date.now()): Tree | undefined {
-  const index = tree.sessions.findIndex((s) => s.id === sessionId);
-  if (index < 0) return rows.length === 0 ? tree : undefined;
-  const sessions = [...tree.sessions];
-  if (rows.length === 0) {
-    sessions.splice(index, 1);
-  } else {
-    const fresh = buildTree(rows, new Map([[sessionId, tree.sessions[index].attachedClients]]), takenAt).sessions[0];
-    if (fresh.id !== sessionId) return undefined;
-    sessions[index] = fresh;
-  }
-  return { sessions, takenAt };
-}
