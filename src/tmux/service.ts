@@ -246,9 +246,6 @@ export class TmuxService {
   /** A control client also exits when the session it is attached to closes; only a dead server is "no server". */
   private async serverIsDown(error?: Error): Promise<boolean> {
     if (error instanceof NoServerError) return true;
-    if (error && /no sessions|no server running|error connecting|server exited/i.test(error.message)) {
-      return !(await this.serverAnswers());
-    }
     return !(await this.serverAnswers());
   }
 
