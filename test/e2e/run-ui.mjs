@@ -35,6 +35,8 @@ const UI = {
   // "<publisher>.<name>.<status item id>", an id with dots: only the attribute form matches it
   statusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.health"]',
   quickInput: '.quick-input-widget',
+  contextMenu: '.context-view .monaco-menu',
+  contextMenuItem: '.action-item .action-label',
   quickInputBox: '.quick-input-widget .quick-input-box input',
   quickInputTitle: '.quick-input-widget .quick-input-title',
   quickInputMessage: '.quick-input-widget .quick-input-message',
@@ -53,6 +55,9 @@ const TEXT = {
   statusAny: /tmux/i,
   statusNoServer: /no server/i,
   welcomeNoServer: 'No tmux server is running.',
+  sessionMenu: ['Attach to Session', 'New Window', 'Send Keys', 'Capture Pane Output', 'Rename', 'Kill'],
+  rename: /^Rename/,
+  healthAllPass: /all checks pass/i,
   statusSessions: (count) => new RegExp(`\\b${count} sessions?\\b`, 'i'),
 };
 
@@ -73,6 +78,8 @@ const CHECKS = [
   { id: 'b', title: '"Tmux: New Session…" from the palette creates a session', run: checkNewSessionFromPalette },
   { id: 'c1', title: 'Send Keys types `echo hello` + Enter into a pane of from-palette', run: checkSendKeys, needs: 'b' },
   { id: 'c2', title: 'Capture Pane Output shows "hello" in an editor', run: checkCapturePane, needs: 'b' },
+  { id: 'f', title: 'a session row\'s context menu renames the session', run: checkRenameFromContextMenu },
+  { id: 'g', title: 'clicking the status bar opens the health report', run: checkHealthReport },
   { id: 'd', title: 'status bar follows the server dying (within 1 s) and coming back', run: checkServerDeathAndReturn },
   { id: 'e', title: 'screenshot of the tree and status bar for the README', run: checkFinalScreenshot },
 ];
@@ -124,6 +131,43 @@ async function checkCapturePane({ page, tmux, screenshot }) {
   const tab = await page.locator(UI.activeEditorTab).first().textContent().catch(() => '?');
   await screenshot('ui-c-send-keys-capture');
   report(`capture editor "${tab?.trim()}" shows "hello" (${editorText.split('\n').length} visible lines)`);
+}
+
+/** Right-click a session row, as a user would, and rename the session from its context menu. */
+async function checkRenameFromContextMenu({ page, tmux, screenshot }) {
+  await openTmuxView(page);
+  const row = page.locator(`${UI.view} ${UI.treeRow}`).filter({ has: page.locator(UI.rowLabel, { hasText: /^outside-1$/ }) }).first();
+  await row.click({ button: 'right' });
+  const menu = page.locator(UI.contextMenu);
+  await menu.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  const entries = (await menu.locator(UI.contextMenuItem).allTextContents()).map((t) => t.trim()).filter(Boolean);
+  report(`context menu: ${entries.join(' | ')}`);
+  for (const wanted of TEXT.sessionMenu) {
+    if (!entries.some((entry) => entry.startsWith(wanted))) throw new Error(`the session's context menu has no "${wanted}" (it has: ${entries.join(', ')})`);
+  }
+  await page.waitForTimeout(200); // the menu fades in
+  await screenshot('ui-f-context-menu');
+  await menu.locator(UI.contextMenuItem).filter({ hasText: TEXT.rename }).first().click();
+  await answerInputBox(page, 'renamed-in-tree');
+  await sessionRowSeenAt(page, 'renamed-in-tree');
+  const names = (await tmux('list-sessions', '-F', '#{session_name}')).split('\n');
+  if (!names.includes('renamed-in-tree')) throw new Error(`tmux lists ${names.join(', ')}, not "renamed-in-tree"`);
+  report('tmux and the tree show "renamed-in-tree"');
+}
+
+/** The status bar item opens the health report; every check passes while the server runs. */
+async function checkHealthReport({ page, screenshot }) {
+  await closeQuickInput(page);
+  await page.locator(UI.statusItem).click();
+  const state = await waitFor('the health report', async () => {
+    const current = await quickInputState(page);
+    return current.visible && current.rows.length >= 6 && current;
+  });
+  report(`health report: ${describePrompt(state)}; ${state.rows.map((r) => r.text.split(',')[0]).join(' | ')}`);
+  if (!TEXT.healthAllPass.test(describePrompt(state))) throw new Error(`the health report does not say all checks pass: ${describePrompt(state)}`);
+  await page.waitForTimeout(300); // the quick pick fades in
+  await screenshot('ui-g-health-report');
+  await closeQuickInput(page);
 }
 
 async function paneShowsHello(tmux) {
