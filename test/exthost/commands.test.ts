@@ -196,4 +196,21 @@ describe('Tmux Session Manager in VS Code', function () {
     }
     await eventually('back on the first server', () => tsm.service().state.kind === 'ok' && sessionNamed('reborn'));
   });
+
+  it('says tmux is not installed when the configured path is wrong, and recovers when it is fixed', async function () {
+    const config = vscode.workspace.getConfiguration('tmuxSessionManager');
+    try {
+      await config.update('tmuxPath', path.join(folder, 'no-such-tmux'), vscode.ConfigurationTarget.Global);
+      await eventually('the tmux-missing state', () => tsm.service().state.kind === 'tmuxMissing');
+      assert.match(tsm.statusBar.text, /not installed/);
+      const checks = await execute<HealthCheck[]>('showHealth', { silent: true });
+      const binary = checks.find((c) => c.id === 'binary')!;
+      assert.equal(binary.ok, false);
+      assert.match(binary.detail, /Install tmux 3\.2 or newer, or set tmuxSessionManager\.tmuxPath/);
+      assert.deepEqual(binary.fixes, ['installTmux', 'setTmuxPath']);
+    } finally {
+      await config.update('tmuxPath', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await eventually('connected again', () => tsm.service().state.kind === 'ok' && sessionNamed('reborn'));
+  });
 });
