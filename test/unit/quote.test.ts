@@ -1,8 +1,7 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ControlClient } from '../../src/tmux/control';
 import { commandLine, escapeFormat, quoteArgument, UnquotableArgumentError } from '../../src/tmux/quote';
-import { PrivateTmux } from './helpers/tmux';
+import { usePrivateControlClient } from './helpers/tmux';
 
 /**
  * quoteArgument is the only thing between a user's text and tmux's command parser, so it is
@@ -57,33 +56,20 @@ const BIG_RUNS = 12;
 
 describe('quoteArgument against the real tmux parser', function () {
   this.timeout(90_000);
-  let server: PrivateTmux;
-  let client: ControlClient;
-
-  before(async function () {
-    server = new PrivateTmux();
-    server.newSession('quote');
-    client = new ControlClient(server.address);
-    await client.ready;
-  });
-
-  after(function () {
-    client?.close();
-    server?.kill();
-  });
+  const tmux = usePrivateControlClient('quote');
 
   /** Stores every value in its own option and reads them all back, in one round trip. */
   async function roundTrip(values: readonly string[]): Promise<string[]> {
     const sets = values.map((value, i) => ['set-option', '-g', `@tsm_probe_${i}`, value]);
     const shows = values.map((_, i) => ['show-options', '-gv', `@tsm_probe_${i}`]);
-    const replies = await client.commands([...sets, ...shows]);
+    const replies = await tmux.client.commands([...sets, ...shows]);
     return replies.slice(values.length).map((lines) => lines.join('\n'));
   }
 
   it('round-trips a fixed set of nasty strings', async function () {
     const values = [...SPECIAL, SPECIAL.join(''), SPECIAL.join(' '), '" ; kill-server ; "', "'; new-session -d -s PWNED; '"];
     assert.deepEqual(await roundTrip(values), values);
-    assert.equal(server.tmux('list-sessions', '-F', '#{session_name}'), 'quote\n', 'no command smuggled in a value ran');
+    assert.equal(tmux.server.tmux('list-sessions', '-F', '#{session_name}'), 'quote\n', 'no command smuggled in a value ran');
   });
 
   it(`round-trips ${BATCH_RUNS * BATCH} generated strings exactly`, async function () {
@@ -99,7 +85,7 @@ describe('quoteArgument against the real tmux parser', function () {
       { numRuns: BATCH_RUNS, endOnFailure: false },
     );
     assert.ok(checked >= 10_000, `only ${checked} strings were checked`);
-    assert.equal(server.tmux('list-sessions', '-F', '#{session_name}'), 'quote\n', 'no command smuggled in a value ran');
+    assert.equal(tmux.server.tmux('list-sessions', '-F', '#{session_name}'), 'quote\n', 'no command smuggled in a value ran');
   });
 
   it('round-trips 10 KB strings', async function () {
@@ -113,11 +99,11 @@ describe('quoteArgument against the real tmux parser', function () {
   });
 
   it('keeps #{...} literal in a plain argument and expands it only with -F', async function () {
-    await client.command(['set-option', '-g', '@tsm_probe_plain', '#{session_name}']);
-    await client.command(['set-option', '-gF', '@tsm_probe_expanded', '#{session_name}']);
-    assert.deepEqual(await client.command(['show-options', '-gv', '@tsm_probe_plain']), ['#{session_name}']);
+    await tmux.client.command(['set-option', '-g', '@tsm_probe_plain', '#{session_name}']);
+    await tmux.client.command(['set-option', '-gF', '@tsm_probe_expanded', '#{session_name}']);
+    assert.deepEqual(await tmux.client.command(['show-options', '-gv', '@tsm_probe_plain']), ['#{session_name}']);
     // The control: the same text with -F is expanded, so the check above could fail.
-    assert.deepEqual(await client.command(['show-options', '-gv', '@tsm_probe_expanded']), ['quote']);
+    assert.deepEqual(await tmux.client.command(['show-options', '-gv', '@tsm_probe_expanded']), ['quote']);
   });
 
   it('rejects NUL before sending anything', async function () {
@@ -128,11 +114,11 @@ describe('quoteArgument against the real tmux parser', function () {
         assert.equal(error.argument, value);
         return true;
       });
-      await assert.rejects(client.command(['set-option', '-g', '@tsm_probe_nul', value]), UnquotableArgumentError);
+      await assert.rejects(tmux.client.command(['set-option', '-g', '@tsm_probe_nul', value]), UnquotableArgumentError);
     }
-    assert.ok(server.isRunning());
+    assert.ok(tmux.server.isRunning());
     // The connection is still in step after the refusals.
-    assert.deepEqual(await client.command(['display-message', '-p', 'still here']), ['still here']);
+    assert.deepEqual(await tmux.client.command(['display-message', '-p', 'still here']), ['still here']);
   });
 });
 
@@ -226,26 +212,13 @@ describe('escapeFormat', function () {
   }
 
   describe('against tmux format expansion', function () {
-    let server: PrivateTmux;
-    let client: ControlClient;
-
-    before(async function () {
-      server = new PrivateTmux();
-      server.newSession('fmt');
-      client = new ControlClient(server.address);
-      await client.ready;
-    });
-
-    after(function () {
-      client?.close();
-      server?.kill();
-    });
+    const tmux = usePrivateControlClient('fmt');
 
     /** `set-option -F` expands its value as a format, as new-session -s / -c and new-window -n do. */
     async function expanded(values: readonly string[]): Promise<string[]> {
       const sets = values.map((value, i) => ['set-option', '-gF', `@tsm_fmt_${i}`, escapeFormat(value)]);
       const shows = values.map((_, i) => ['show-options', '-gv', `@tsm_fmt_${i}`]);
-      const replies = await client.commands([...sets, ...shows]);
+      const replies = await tmux.client.commands([...sets, ...shows]);
       return replies.slice(values.length).map((lines) => lines.join('\n'));
     }
 
@@ -253,8 +226,8 @@ describe('escapeFormat', function () {
       const values = ['#{session_name}', '#(touch pwned)', '##', '#', 'a#b#', '#[fg=red]x', '##[x', 'x#', '#{?1,a,b}', '#S #W #P', '#{', '#}', '#,'];
       assert.deepEqual(await expanded(values), values);
       // The control: without escaping the same text is expanded, so the check above could fail.
-      await client.command(['set-option', '-gF', '@tsm_fmt_raw', '#{session_name}']);
-      assert.deepEqual(await client.command(['show-options', '-gv', '@tsm_fmt_raw']), ['fmt']);
+      await tmux.client.command(['set-option', '-gF', '@tsm_fmt_raw', '#{session_name}']);
+      assert.deepEqual(await tmux.client.command(['show-options', '-gv', '@tsm_fmt_raw']), ['fmt']);
     });
 
     it('keeps generated strings unchanged', async function () {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ControlClient } from '../../../src/tmux/control';
 import { ServerAddress } from '../../../src/tmux/server';
 
 /**
@@ -68,4 +69,23 @@ export async function eventually<T>(what: string, check: () => T | Promise<T>, t
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * For a mocha `describe`: a private server with one session and a control client attached to it,
+ * started before the block's tests and stopped after them. Read `.client` inside the tests.
+ */
+export function usePrivateControlClient(sessionName: string): { readonly client: ControlClient; readonly server: PrivateTmux } {
+  const fixture = {} as { client: ControlClient; server: PrivateTmux };
+  before(async function () {
+    fixture.server = new PrivateTmux();
+    fixture.server.newSession(sessionName);
+    fixture.client = new ControlClient(fixture.server.address);
+    await fixture.client.ready;
+  });
+  after(function () {
+    fixture.client?.close();
+    fixture.server?.kill();
+  });
+  return fixture;
 }
