@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * The snapshot file: one tmux session, versioned, validated on every read. A file we cannot
+ * trust (truncated, not JSON, wrong types, written by a newer version, too large) is reported
+ * with its reason and never used.
+ */
+
+export const SNAPSHOT_FORMAT = 'tmux-session-manager/snapshot';
+export const SNAPSHOT_VERSION = 1;
+/** Larger files are refused before they are read: a session's snapshot is far smaller. */
+export const MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024;
+
+const ProgramSchema = z.object({
+  /** The program's own name (`vim`, `node`), as `ps` and tmux's pane_current_command show it. */
+  name: z.string(),
+  /** Its exact argument vector, read from the process table. */
+  argv: z.array(z.string()).min(1),
+});
+
+const ScrollbackSchema = z.object({
+  /** Lines as `capture-pane -e -p -J` printed them, escape sequences kept, joined with `\n`. */
+  text: z.string(),
+  lines: z.number().int().nonnegative(),
+});
+
+const PaneSchema = z.object({
+  index: z.number().int().nonnegative(),
+  cwd: z.string(),
+  title: z.string(),
+  active: z.boolean(),
+  /** The foreground program when it is not the pane's shell; null at a shell prompt. */
+  program: ProgramSchema.nullable(),
+  /** The shell (or the first program) tmux started in the pane. */
+  shell: z.string().optional(),
+  scrollback: ScrollbackSchema.nullable(),
+});
+
+const WindowSchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  /** tmux's `window_layout`, verbatim: its checksum, size and split tree. */
+  layout: z.string().min(1),
+  active: z.boolean(),
+  zoomed: z.boolean(),
+  panes: z.array(PaneSchema).min(1),
+});
+
+export const SnapshotSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  version: z.literal(SNAPSHOT_VERSION),
+  /** `auto` snapshots are pruned to the newest N per session; `manual` ones stay until deleted. */
+  kind: z.enum(['auto', 'manual']),
+  /** The name the user gave ("before refactor"); absent for autosaves and unnamed saves. */
+  label: z.string().optional(),
+  savedAt: z.string().datetime(),
+  tmuxVersion: z.string(),
+  host: z.string(),
+  session: z.object({
+    name: z.string().min(1),
+    windows: z.array(WindowSchema).min(1),
+  }),
+});
+
+export type Snapshot = z.infer<typeof SnapshotSchema>;
+export type SnapshotSession = Snapshot['session'];
+export type SnapshotWindow = SnapshotSession['windows'][number];
+export type SnapshotPane = SnapshotWindow['panes'][number];
+export type SnapshotProgram = NonNullable<SnapshotPane['program']>;
+export type SnapshotKind = Snapshot['kind'];
+
+/** Why a file cannot be used, in words that say what to do. */
+export class SnapshotFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'SnapshotFileError';
+  }
+}
+
+export type ParseResult = { readonly ok: true; readonly snapshot: Snapshot } | { readonly ok: false; readonly reason: string };
+
+/** Parses and validates a snapshot file's text. Never throws. */
+export function parseSnapshotText(text: string): ParseResult {
+  if (text.trim() === '') return { ok: false, reason: 'the file is empty (a save was interrupted before anything was written)' };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const truncated = /end of (json )?input|unterminated/i.test(String(error));
+    return { ok: false, reason: truncated ? 'the file is truncated (it ends in the middle of the JSON)' : `the file is not JSON (${(error as Error).message})` };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'the file is JSON but not a snapshot (expected an object)' };
+  const header = data as { format?: unknown; version?: unknown };
+  if (header.format !== SNAPSHOT_FORMAT) return { ok: false, reason: `the file is not a tmux-session-manager snapshot (format is ${JSON.stringify(header.format) ?? 'missing'})` };
+  if (typeof header.version === 'number' && header.version > SNAPSHOT_VERSION) {
+    return { ok: false, reason: `the snapshot was written by a newer version (format ${header.version}; this one reads ${SNAPSHOT_VERSION}). Update the extension to restore it.` };
+  }
+  const result = SnapshotSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length > 0 ? issue.path.join('.') : 'the document';
+    return { ok: false, reason: `the snapshot is invalid at ${where}: ${issue.message}` };
+  }
+  return { ok: true, snapshot: result.data };
+}
+
+export function serializeSnapshot(snapshot: Snapshot): string {
+  return `${JSON.stringify(snapshot, null, 1)}\n`;
+}
+
+export function countPanes(snapshot: Snapshot): number {
+  return snapshot.session.windows.reduce((n, w) => n + w.panes.length, 0);
+}
