@@ -5,16 +5,20 @@ import { execa } from 'execa';
 export interface ProcessInfo {
   readonly pid: number;
   readonly ppid: number;
+  /** Process group: a shell puts each job it runs in a group of its own. */
+  readonly pgid: number;
+  /** The foreground process group of the process's terminal (-1 or 0 without one). */
+  readonly tpgid: number;
   readonly command: string;
 }
 
 /** Every process on the machine, from one `ps` call (Linux and macOS alike). */
 export async function listProcesses(): Promise<ProcessInfo[]> {
-  const { stdout } = await execa('ps', ['-A', '-o', 'pid=,ppid=,comm='], { timeout: 5000 });
+  const { stdout } = await execa('ps', ['-A', '-o', 'pid=,ppid=,pgid=,tpgid=,comm='], { timeout: 5000 });
   const processes: ProcessInfo[] = [];
   for (const line of stdout.split('\n')) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
-    if (match) processes.push({ pid: Number(match[1]), ppid: Number(match[2]), command: match[3].trim() });
+    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(-?\d+)\s+(.*)$/.exec(line);
+    if (match) processes.push({ pid: Number(match[1]), ppid: Number(match[2]), pgid: Number(match[3]), tpgid: Number(match[4]), command: match[5].trim() });
   }
   return processes;
 }
@@ -67,4 +71,42 @@ const SHELLS = new Set(['bash', 'zsh', 'fish', 'sh', 'dash', 'ksh', 'mksh', 'tcs
 /** An interactive shell ignores SIGTERM; closing its terminal (SIGHUP) is how it ends. */
 export function isShell(command: string): boolean {
   return SHELLS.has(command.replace(/^-/, '').split('/').pop() ?? '');
+}
+
+/**
+ * The program in the foreground of a pane whose first process is `panePid`: the leader of the
+ * terminal's foreground process group when that is not the pane's own shell. Undefined at a shell
+ * prompt. A pane started with a program instead of a shell is that program.
+ */
+export function foregroundProgram(processes: readonly ProcessInfo[], panePid: number): ProcessInfo | undefined {
+  const root = processes.find((info) => info.pid === panePid);
+  if (!root) return undefined;
+  const foregroundGroup = root.tpgid;
+  if (foregroundGroup <= 0 || foregroundGroup === root.pgid) return isShell(root.command) ? undefined : root;
+  const tree = processTree(processes, panePid);
+  const leader = tree.find((info) => info.pid === foregroundGroup) ?? tree.find((info) => info.pgid === foregroundGroup);
+  if (!leader || isShell(leader.command)) return isShell(root.command) ? undefined : root;
+  return leader;
+}
+
+/**
+ * A process's exact argument vector: `/proc/<pid>/cmdline` on Linux; elsewhere `ps -o args`,
+ * split on spaces (arguments with spaces cannot be told apart there).
+ */
+export async function readArgv(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await fs.promises.readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const argv = raw.split('\u0000');
+    if (argv[argv.length - 1] === '') argv.pop();
+    if (argv.length > 0) return argv;
+  } catch {
+    // No /proc: ask ps.
+  }
+  try {
+    const { stdout } = await execa('ps', ['-o', 'args=', '-p', String(pid)], { timeout: 5000 });
+    const line = stdout.trim();
+    return line ? line.split(/\s+/) : undefined;
+  } catch {
+    return undefined; // It exited meanwhile.
+  }
 }

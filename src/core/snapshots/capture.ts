@@ -1,6 +1,8 @@
-import { Runner } from '../../tmux/commands';
-import { Session } from '../../tmux/model';
-import { Snapshot, SnapshotKind } from './document';
+import * as os from 'node:os';
+import { Runner, stripEscapes } from '../../tmux/commands';
+import { Pane, Session } from '../../tmux/model';
+import { foregroundProgram, listProcesses, ProcessInfo, readArgv } from '../processes';
+import { Snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotKind, SnapshotPane, SnapshotProgram } from './document';
 
 export interface CaptureOptions {
   readonly kind: SnapshotKind;
@@ -17,4 +19,89 @@ export interface CaptureOptions {
  * call gives each pane's foreground program and its full argument vector; `capture-pane -e`
  * gives scrollback. The sessions must be current (the service's tree).
  */
-export declare function captureSessions(run: Runner, sessions: readonly Session[], options: CaptureOptions): Promise<Snapshot[]>;
+export async function captureSessions(run: Runner, sessions: readonly Session[], options: CaptureOptions): Promise<Snapshot[]> {
+  const panes = sessions.flatMap((session) => session.windows.flatMap((window) => window.panes));
+  // All panes at once: over control mode the commands are pipelined, so the cost is one round
+  // trip plus tmux's own work, not one round trip per pane.
+  const [processes, automaticRename, scrollbacks] = await Promise.all([
+    listProcesses(),
+    readAutomaticRename(run),
+    Promise.all(panes.map((pane) => (options.scrollbackLines > 0 ? readScrollback(run, pane, options.scrollbackLines) : Promise.resolve(null)))),
+  ]);
+  const programs = await Promise.all(panes.map((pane) => readProgram(processes, pane)));
+  const byPane = new Map(panes.map((pane, i) => [pane.id, { scrollback: scrollbacks[i], program: programs[i] }]));
+  const savedAt = (options.now ?? new Date()).toISOString();
+  const host = os.hostname();
+  const shellOf = (pane: Pane) => processes.find((info) => info.pid === pane.pid)?.command;
+
+  return sessions.map(
+    (session): Snapshot => ({
+      format: SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      kind: options.kind,
+      ...(options.label ? { label: options.label } : {}),
+      savedAt,
+      tmuxVersion: options.tmuxVersion,
+      host,
+      session: {
+        name: session.name,
+        windows: session.windows.map((window) => ({
+          index: window.index,
+          name: window.name,
+          layout: window.layout,
+          active: window.active,
+          zoomed: window.zoomed,
+          ...(automaticRename.has(window.id) ? { automaticRename: automaticRename.get(window.id) } : {}),
+          panes: window.panes.map((pane): SnapshotPane => {
+            const read = byPane.get(pane.id)!;
+            const shell = shellOf(pane);
+            return {
+              index: pane.index,
+              cwd: pane.currentPath,
+              title: pane.title,
+              active: pane.active,
+              program: read.program,
+              ...(shell ? { shell } : {}),
+              scrollback: read.scrollback,
+            };
+          }),
+        })),
+      },
+    }),
+  );
+}
+
+async function readProgram(processes: readonly ProcessInfo[], pane: Pane): Promise<SnapshotProgram | null> {
+  if (pane.dead) return null;
+  const program = foregroundProgram(processes, pane.pid);
+  if (!program) return null;
+  const argv = await readArgv(program.pid);
+  if (!argv || argv.length === 0) return null; // It ended while we looked: the pane is at its prompt.
+  return { name: program.command, argv };
+}
+
+/**
+ * History and screen as the user sees them, colours kept (`-e`), wrapped lines joined (`-J`) so
+ * they re-wrap at the restored width. Blank lines below the last output are not part of it.
+ */
+async function readScrollback(run: Runner, pane: Pane, lines: number): Promise<SnapshotPane['scrollback']> {
+  let output: string[];
+  try {
+    output = await run(['capture-pane', '-p', '-e', '-J', '-S', String(-Math.floor(lines)), '-t', pane.id]);
+  } catch {
+    return null; // The pane closed meanwhile; the tree will drop it on the next save.
+  }
+  while (output.length > 0 && stripEscapes(output[output.length - 1]).trim() === '') output.pop();
+  return { text: output.join('\n'), lines: output.length };
+}
+
+/** Which windows tmux names itself: their names follow the program, so restore must not pin them. */
+async function readAutomaticRename(run: Runner): Promise<Map<string, boolean>> {
+  const result = new Map<string, boolean>();
+  const lines = await run(['list-windows', '-a', '-F', '#{window_id} #{automatic-rename}']).catch(() => [] as string[]);
+  for (const line of lines) {
+    const [id, flag] = line.split(' ');
+    if (id && (flag === '0' || flag === '1')) result.set(id, flag === '1');
+  }
+  return result;
+}

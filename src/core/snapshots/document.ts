@@ -43,6 +43,8 @@ const WindowSchema = z.object({
   layout: z.string().min(1),
   active: z.boolean(),
   zoomed: z.boolean(),
+  /** tmux names the window after its program (the name was not set by hand): restore keeps that. */
+  automaticRename: z.boolean().optional(),
   panes: z.array(PaneSchema).min(1),
 });
 
