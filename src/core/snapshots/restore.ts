@@ -48,6 +48,8 @@ export interface RestoreResult {
   readonly name: string;
   readonly programsStarted: readonly string[];
   readonly programsSkipped: readonly string[];
+  /** The windows built and the layouts they were given (for LayoutKeeper). */
+  readonly windows: readonly { readonly id: WindowId; readonly layout: string }[];
   /** What could not be restored as saved (a folder that is gone, a layout tmux refused). */
   readonly warnings: readonly string[];
 }
@@ -210,7 +212,8 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
 
     if (options.replace && buildName !== name) await swapIn(run, sessionId!, name);
     options.onProgress?.('done', 1);
-    return { sessionId: sessionId!, name, programsStarted: started, programsSkipped: skipped, warnings };
+    const builtWindows = panesByWindow.map(({ window, windowId }) => ({ id: windowId, layout: window.layout }));
+    return { sessionId: sessionId!, name, programsStarted: started, programsSkipped: skipped, windows: builtWindows, warnings };
   } catch (error) {
     if (sessionId) await run(['kill-session', '-t', sessionId]).catch(() => undefined);
     fs.rmSync(folder, { recursive: true, force: true });
