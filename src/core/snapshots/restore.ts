@@ -139,16 +139,17 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
         const command = paneCommand(folder, `${w}-${p}`, pane.scrollback);
         if (p === 0 && w === 0) {
           const size = layoutSize(window.layout);
-          const argv = ['new-session', '-d', '-P', '-F', '#{session_id} #{window_id} #{pane_id}', '-s', escapeFormat(buildName), '-c', escapeFormat(cwd)];
+          const argv = ['new-session', '-d', '-P', '-F', '#{session_id} #{window_id} #{pane_id} #{window_index}', '-s', escapeFormat(buildName), '-c', escapeFormat(cwd)];
           if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
           if (size) argv.push('-x', String(size.width), '-y', String(size.height));
           if (command) argv.push('--', command);
           const [line] = await startingServer(run, argv);
-          const [sid, wid, pid] = line.split(' ');
+          const [sid, wid, pid, index] = line.split(' ');
           sessionId = sid as SessionId;
           windowId = wid as WindowId;
           ids.push(pid as PaneId);
-          await run(['move-window', '-s', windowId, '-t', `${sessionId}:${window.index}`]).catch(() => undefined); // Already there.
+          // The first window lands at base-index; the saved one may have been elsewhere.
+          if (Number(index) !== window.index) await run(['move-window', '-s', windowId, '-t', `${sessionId}:${window.index}`]);
         } else if (p === 0) {
           const argv = ['new-window', '-d', '-P', '-F', '#{window_id} #{pane_id}', '-t', `${sessionId}:${window.index}`, '-c', escapeFormat(cwd)];
           if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
