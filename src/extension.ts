@@ -1,10 +1,16 @@
 import * as vscode from 'vscode';
+import type { Autosaver } from './core/snapshots/autosave';
+import { LayoutKeeper } from './core/snapshots/proportions';
+import { SnapshotStore } from './core/snapshots/store';
 import { TmuxObject } from './tmux/model';
 import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
-import { affectsConnection, readSettings, Settings } from './vscode/settings';
+import { affectsAutosave, affectsConnection, affectsStore, readSettings, Settings } from './vscode/settings';
+import { AutosaveController } from './vscode/snapshots/autosave';
+import { offerRestoreAfterReboot } from './vscode/snapshots/startup';
+import { SNAPSHOTS_VIEW_ID, SnapshotNode, SnapshotTreeProvider } from './vscode/snapshots/view';
 import { HealthStatusBar } from './vscode/statusBar';
 import { AttachTerminals } from './vscode/terminals';
 import { SessionTreeProvider, VIEW_ID } from './vscode/tree';
@@ -14,27 +20,48 @@ export interface TmuxSessionManagerApi {
   service(): TmuxService;
   readonly statusBar: HealthStatusBar;
   readonly treeProvider: SessionTreeProvider;
+  /** The Snapshots view's provider. */
+  readonly snapshotTree: SnapshotTreeProvider;
+  /** Where snapshots are saved (follows the dataDir setting). */
+  store(): SnapshotStore;
+  /** The running autosaver; undefined while autosave is off. */
+  autosaver(): Autosaver | undefined;
+  layoutKeeper(): LayoutKeeper;
 }
 
 let current: TmuxService | undefined;
+let currentKeeper: LayoutKeeper | undefined;
+let currentAutosave: AutosaveController | undefined;
 
 export function activate(context: vscode.ExtensionContext): TmuxSessionManagerApi {
   const log = vscode.window.createOutputChannel('Tmux', { log: true });
   let settings: Settings = readSettings();
   let service = createService(settings, log);
+  let store = createStore(settings, log);
+  let layoutKeeper = new LayoutKeeper(service);
+  currentKeeper = layoutKeeper;
 
   const treeProvider = new SessionTreeProvider(service);
   const treeView = vscode.window.createTreeView<TmuxObject>(VIEW_ID, { treeDataProvider: treeProvider, showCollapseAll: true });
   const statusBar = new HealthStatusBar(service);
   const terminals = new AttachTerminals();
+  const snapshotTree = new SnapshotTreeProvider(store, log);
+  const snapshotView = vscode.window.createTreeView<SnapshotNode>(SNAPSHOTS_VIEW_ID, { treeDataProvider: snapshotTree, showCollapseAll: true });
+  const autosave = new AutosaveController(statusBar, log);
+  currentAutosave = autosave;
+  autosave.rebuild(service, store, settings);
   const services: ExtensionContextServices = {
     extension: context,
     log,
     terminals,
     treeProvider,
     statusBar,
+    snapshotTree,
     service: () => service,
     settings: () => settings,
+    store: () => store,
+    autosaver: () => autosave.current,
+    layoutKeeper: () => layoutKeeper,
   };
 
   let stateSubscription = followState(service, treeView);
@@ -45,30 +72,53 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     treeProvider.attach(treeView),
     statusBar,
     terminals,
+    snapshotTree,
+    snapshotView,
+    snapshotTree.attach(snapshotView),
+    autosave,
     ...registerCommands(services),
     { dispose: () => stateSubscription.dispose() },
+    { dispose: () => layoutKeeper.dispose() },
+    // The manifest the last autosave left is read before this session's autosaver may replace it.
+    offerRestoreAfterReboot(services, () => autosave.start()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('tmuxSessionManager')) return;
       settings = readSettings();
-      if (!affectsConnection(event)) return;
-      log.info('connection settings changed: reconnecting');
-      const old = service;
-      service = createService(settings, log);
-      treeProvider.bind(service);
-      statusBar.bind(service);
-      stateSubscription.dispose();
-      stateSubscription = followState(service, treeView);
-      void old.dispose();
-      void service.start();
+      const reconnect = affectsConnection(event);
+      const newStore = affectsStore(event);
+      if (reconnect) {
+        log.info('connection settings changed: reconnecting');
+        const old = service;
+        service = createService(settings, log);
+        treeProvider.bind(service);
+        statusBar.bind(service);
+        stateSubscription.dispose();
+        stateSubscription = followState(service, treeView);
+        layoutKeeper.dispose();
+        layoutKeeper = new LayoutKeeper(service);
+        currentKeeper = layoutKeeper;
+        void old.dispose();
+        void service.start();
+      }
+      if (newStore) {
+        log.info(`data folder changed: snapshots are now in ${settings.dataDir}`);
+        store = createStore(settings, log);
+        snapshotTree.bind(store);
+      }
+      if (reconnect || newStore || affectsAutosave(event)) autosave.rebuild(service, store, settings);
     }),
   );
   void service.start();
-  return { service: () => service, statusBar, treeProvider };
+  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper };
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {
   current = new TmuxService(settings.address, { log: channelLogger(log), watchPrograms: settings.watchPrograms });
   return current;
+}
+
+function createStore(settings: Settings, log: vscode.LogOutputChannel): SnapshotStore {
+  return new SnapshotStore(settings.dataDir, { log: { warn: (message) => log.warn(message) } });
 }
 
 /** Mirrors the state into a context key (welcome views and menus read it) and the view's message. */
@@ -82,8 +132,12 @@ function followState(service: TmuxService, view: vscode.TreeView<TmuxObject>): v
   return service.onDidChangeState(apply);
 }
 
-/** Closes the control connection and removes the hooks and subscription we added to tmux. */
+/** Stops autosave, closes the control connection and removes the hooks and subscription we added to tmux. */
 export async function deactivate(): Promise<void> {
+  currentAutosave?.dispose();
+  currentAutosave = undefined;
+  currentKeeper?.dispose();
+  currentKeeper = undefined;
   await current?.dispose();
   current = undefined;
 }

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS, ProgramPolicy } from '../core/snapshots/programs';
 import { ServerAddress } from '../tmux/server';
 
 export const SECTION = 'tmuxSessionManager';
@@ -12,6 +13,16 @@ export interface Settings {
   readonly terminateWaitMs: number;
   readonly captureLines: number;
   readonly watchPrograms: boolean;
+  /** Minutes between autosaves; 0 turns autosave off. */
+  readonly autosaveMinutes: number;
+  /** Autosaves kept per session. */
+  readonly autosaveKeep: number;
+  /** Scrollback lines saved per pane; 0 saves none. */
+  readonly scrollbackLines: number;
+  readonly restorePrograms: ProgramPolicy;
+  readonly safePrograms: readonly string[];
+  readonly restoreCommands: Readonly<Record<string, string>>;
+  readonly restoreOnStartup: 'ask' | 'always' | 'never';
 }
 
 /** `$XDG_STATE_HOME/tmux-session-manager`, shared with the command-line tool. */
@@ -39,10 +50,50 @@ export function readSettings(): Settings {
     terminateWaitMs: config.get<number>('kill.terminateWaitMs') ?? 3000,
     captureLines: config.get<number>('capture.lines') ?? 2000,
     watchPrograms: config.get<boolean>('watchPrograms') ?? true,
+    autosaveMinutes: nonNegative(config.get<number>('autosaveMinutes'), 5),
+    autosaveKeep: Math.max(1, Math.floor(nonNegative(config.get<number>('autosaveKeep'), 10))),
+    scrollbackLines: Math.floor(nonNegative(config.get<number>('snapshot.scrollbackLines'), 2000)),
+    restorePrograms: oneOf(config.get<string>('restorePrograms'), ['none', 'safe', 'all'] as const, 'safe'),
+    safePrograms: stringList(config.get<unknown>('safePrograms')) ?? DEFAULT_SAFE_PROGRAMS,
+    restoreCommands: stringMap(config.get<unknown>('restoreCommands')) ?? DEFAULT_RESTORE_COMMANDS,
+    restoreOnStartup: oneOf(config.get<string>('restoreOnStartup'), ['ask', 'always', 'never'] as const, 'ask'),
   };
+}
+
+/** A hand-edited settings.json can hold anything: wrong types fall back to the default. */
+function nonNegative(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.includes(value as T) ? (value as T) : fallback;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter((item): item is string => typeof item === 'string' && item.trim() !== '').map((item) => item.trim());
+}
+
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const map: Record<string, string> = {};
+  for (const [program, command] of Object.entries(value)) {
+    if (typeof command === 'string' && command.trim() !== '') map[program] = command.trim();
+  }
+  return map;
 }
 
 /** Settings whose change means talking to another tmux: the service is rebuilt. */
 export function affectsConnection(event: vscode.ConfigurationChangeEvent): boolean {
   return ['tmuxPath', 'socketName', 'socketPath', 'watchPrograms'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+}
+
+/** Settings whose change means another snapshot folder: the store (and its watcher) is rebuilt. */
+export function affectsStore(event: vscode.ConfigurationChangeEvent): boolean {
+  return event.affectsConfiguration(`${SECTION}.dataDir`);
+}
+
+/** Settings the autosaver was built with: it is rebuilt when one changes. */
+export function affectsAutosave(event: vscode.ConfigurationChangeEvent): boolean {
+  return ['autosaveMinutes', 'autosaveKeep', 'snapshot.scrollbackLines'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { AutosaveRecord } from '../core/snapshots/autosave';
 import { allPanes, Tree } from '../tmux/model';
 import { ServerState, TmuxService } from '../tmux/service';
 import { describeServer } from '../tmux/server';
@@ -38,6 +39,26 @@ export function describeState(state: ServerState, tree: Tree): Look {
   }
 }
 
+/** What the tooltip says about autosave: whether it is on, and what the last run did. */
+export interface AutosaveStatus {
+  /** 0: autosave is off. */
+  readonly intervalMinutes: number;
+  readonly record?: AutosaveRecord;
+}
+
+/** The tooltip's "last autosave" cell. */
+export function describeAutosave(status: AutosaveStatus | undefined): string {
+  if (!status) return '—';
+  if (status.intervalMinutes <= 0) return 'off (setting "Autosave Minutes" is 0)';
+  const record = status.record;
+  if (!record) return `none yet (every ${plural(status.intervalMinutes, 'minute')})`;
+  const time = record.at.toLocaleTimeString();
+  if (record.error) return `failed at ${time}: ${record.error}`;
+  const parts = [`${plural(record.sessionsWritten, 'session')} saved`];
+  if (record.sessionsUnchanged > 0) parts.push(`${record.sessionsUnchanged} unchanged`);
+  return `${time} · ${parts.join(', ')}`;
+}
+
 /**
  * The health indicator. It follows the service's state and tree at once (not debounced, and also
  * while the tree view is hidden), since it is the only thing the user sees most of the time.
@@ -45,6 +66,7 @@ export function describeState(state: ServerState, tree: Tree): Look {
 export class HealthStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private subscriptions: vscode.Disposable[] = [];
+  private autosave: AutosaveStatus | undefined;
 
   constructor(private service: TmuxService) {
     this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Left, 10);
@@ -64,6 +86,18 @@ export class HealthStatusBar implements vscode.Disposable {
   /** Shown text, for tests. */
   get text(): string {
     return this.item.text;
+  }
+
+  /** The tooltip's markdown, for tests. */
+  get tooltipText(): string {
+    const tooltip = this.item.tooltip;
+    return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
+  }
+
+  /** The autosaver reports here after every run (and when it is turned on or off). */
+  setAutosave(status: AutosaveStatus | undefined): void {
+    this.autosave = status;
+    this.update();
   }
 
   update(): void {
@@ -92,6 +126,7 @@ export class HealthStatusBar implements vscode.Disposable {
     }
     md.appendMarkdown(`| last event | ${stats.lastEventAt ? new Date(stats.lastEventAt).toLocaleTimeString() : '—'} |\n`);
     if (stats.lastError) md.appendMarkdown(`| last error | ${escape(stats.lastError.message)} (${new Date(stats.lastError.at).toLocaleTimeString()}) |\n`);
+    if (this.autosave) md.appendMarkdown(`| last autosave | ${escape(describeAutosave(this.autosave))} |\n`);
     md.appendMarkdown(`\n[Health report](command:tmuxSessionManager.showHealth) · [Log](command:tmuxSessionManager.showLog)`);
     if (this.service.state.kind === 'noServer') md.appendMarkdown(' · [New session](command:tmuxSessionManager.newSession)');
     return md;
@@ -106,3 +141,4 @@ export class HealthStatusBar implements vscode.Disposable {
 function escape(text: string): string {
   return text.replace(/[|\\`*_[\]<>]/g, '\\$&');
 }
+

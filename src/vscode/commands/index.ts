@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { InvalidInputError, TmuxError } from '../../tmux/errors';
 import { ExtensionContextServices } from '../context';
 import { Cancelled } from '../pick';
+import { snapshotCommands } from '../snapshots/commands';
 import { attach } from './attach';
 import { CAPTURE_SCHEME, capturePane, CaptureDocuments } from './capturePane';
 import { kill } from './kill';
@@ -34,6 +35,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments)
     },
     'tmuxSessionManager.showHealth': (args?: object) => showHealth(ctx, isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.showLog': () => ctx.log.show(),
+    ...snapshotCommands(ctx),
   };
 }
 

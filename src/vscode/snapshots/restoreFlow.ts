@@ -1,0 +1,226 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { countPanes, Snapshot } from '../../core/snapshots/document';
+import { PlannedProgram, planPrograms, ProgramChoice, RestoreCancelled, RestoreResult, restoreSnapshot } from '../../core/snapshots/restore';
+import type { SnapshotEntry } from '../../core/snapshots/store';
+import { InvalidInputError } from '../../tmux/errors';
+import { Session } from '../../tmux/model';
+import { sessionNameProblem } from '../../tmux/names';
+import { TmuxService } from '../../tmux/service';
+import { eventually } from '../../tmux/wait';
+import { ExtensionContextServices } from '../context';
+import { plural } from '../format';
+import { Cancelled } from '../pick';
+import { entryLabel } from './describe';
+
+export type ConflictChoice = 'attach' | 'rename' | 'replace';
+
+/** What scripts and tests pass to the restore commands instead of answering prompts. */
+export interface RestoreArgs {
+  /** The session name to create; default: the saved name. */
+  readonly name?: string;
+  /** When a session of that name exists: attach to it, restore under a free name, or replace it. Asked when omitted. */
+  readonly conflict?: ConflictChoice;
+  /** With the policy "all": start the programs outside the safe list or not, without asking. */
+  readonly runPrograms?: boolean;
+  /** No "Restored …" message (the after-reboot offer sums several restores up in one). */
+  readonly quiet?: boolean;
+}
+
+export interface RestoreOutcome {
+  readonly entry: SnapshotEntry;
+  /** Absent when the user chose to attach to the existing session instead. */
+  readonly result?: RestoreResult;
+  /** The existing session attached to instead of restoring. */
+  readonly attachedTo?: string;
+}
+
+/**
+ * Restores one snapshot the way the user expects from a button: never over an existing session
+ * without asking, programs outside the safe list only after showing them, a cancellable progress
+ * notification, and the whole restore under the data folder's lock (no autosave meanwhile).
+ */
+export async function restoreEntry(ctx: ExtensionContextServices, entry: SnapshotEntry, args: RestoreArgs = {}): Promise<RestoreOutcome> {
+  if (entry.broken) throw new Error(`The snapshot "${entryLabel(entry)}" of session "${entry.sessionName}" cannot be restored: ${entry.broken}`);
+  const store = ctx.store();
+  const service = ctx.service();
+  const settings = ctx.settings();
+  const snapshot = await store.read(entry);
+  let name = args.name ?? snapshot.session.name;
+  const problem = sessionNameProblem(name);
+  if (problem) throw new InvalidInputError(problem);
+
+  let replace = false;
+  const taken = await sessionNames(service);
+  if (taken.has(name)) {
+    const free = freeName(name, taken);
+    const choice = args.conflict ?? (await askConflict(name, free));
+    if (choice === 'attach') {
+      const existing = await liveSession(service, name);
+      if (!existing) throw new Error(`The session "${name}" is gone. Restore again to recreate it.`);
+      await vscode.commands.executeCommand('tmuxSessionManager.attach', existing);
+      return { entry, attachedTo: name };
+    }
+    if (choice === 'rename') name = free;
+    if (choice === 'replace') {
+      if (args.conflict !== 'replace') await confirmReplace(name, snapshot);
+      replace = true;
+    }
+  }
+
+  const choice: ProgramChoice = { policy: settings.restorePrograms, safePrograms: settings.safePrograms, restoreCommands: settings.restoreCommands };
+  const approve = await programApproval(snapshot, choice, args);
+
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Restoring tmux session "${name}"`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      const cancel = token.onCancellationRequested(() => controller.abort());
+      let done = 0;
+      progress.report({ message: 'waiting for the snapshot folder…' });
+      try {
+        return await store.withLock(
+          'restore',
+          () =>
+            restoreSnapshot((argv) => service.runStartingServer(argv), snapshot, {
+              ...choice,
+              name,
+              replace,
+              approve,
+              signal: controller.signal,
+              tempDir: path.join(store.dataDir, 'tmp'),
+              onProgress: (message, fraction) => {
+                const increment = Math.max(0, Math.min(1, fraction) - done) * 100;
+                done = Math.max(done, Math.min(1, fraction));
+                progress.report({ message, increment });
+              },
+            }),
+          { signal: controller.signal },
+        );
+      } catch (error) {
+        if (error instanceof RestoreCancelled || controller.signal.aborted) {
+          ctx.log.info(`restore of "${name}" cancelled`);
+          void vscode.window.showInformationMessage(error instanceof RestoreCancelled ? error.message : 'Restore cancelled.');
+          throw new Cancelled();
+        }
+        throw error;
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+
+  ctx.log.info(
+    `restored session "${result.name}" (${result.sessionId}) from ${entry.file}; programs started: ${result.programsStarted.join(', ') || 'none'}; not started: ${result.programsSkipped.join(', ') || 'none'}${result.warnings.length ? `; warnings: ${result.warnings.join('; ')}` : ''}`,
+  );
+  ctx.layoutKeeper().keep(result.windows);
+  const session = await showInTree(ctx, result.sessionId);
+  if (!args.quiet) {
+    const skipped = result.programsSkipped.length > 0 ? ` Not started again: ${result.programsSkipped.join(', ')}.` : '';
+    const warnings = result.warnings.length > 0 ? ` ${result.warnings.join('; ')}.` : '';
+    const what = `${plural(snapshot.session.windows.length, 'window')}, ${plural(countPanes(snapshot), 'pane')}`;
+    void vscode.window.showInformationMessage(`Restored tmux session "${result.name}" (${what}).${skipped}${warnings}`, 'Attach').then((button) => {
+      if (button === 'Attach') void vscode.commands.executeCommand('tmuxSessionManager.attach', session ?? { id: result.sessionId });
+    });
+  }
+  return { entry, result };
+}
+
+/** `<name>-restored`, else `<name>-restored-2`, ...: the first name no session has. */
+export function freeName(name: string, taken: ReadonlySet<string>): string {
+  const base = `${name}-restored`;
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) {
+    if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+  }
+}
+
+/** Names on the server now: the tree may lag a change made a moment ago, so tmux is asked too. */
+async function sessionNames(service: TmuxService): Promise<Set<string>> {
+  const names = new Set(service.tree.sessions.map((s) => s.name));
+  const listed = await service.run(['list-sessions', '-F', '#{session_name}']).catch(() => [] as string[]);
+  for (const name of listed) names.add(name);
+  return names;
+}
+
+async function liveSession(service: TmuxService, name: string): Promise<Session | undefined> {
+  const find = () => service.tree.sessions.find((s) => s.name === name);
+  if (!find()) await service.refresh();
+  return find();
+}
+
+async function askConflict(name: string, free: string): Promise<ConflictChoice> {
+  const attach = 'Attach to It';
+  const rename = `Restore as "${free}"`;
+  const replace = 'Replace…';
+  const choice = await vscode.window.showInformationMessage(
+    `A tmux session named "${name}" is already running.`,
+    { modal: true, detail: `Attach to the running session, restore the snapshot beside it as "${free}", or replace the running session with the snapshot.` },
+    attach,
+    rename,
+    replace,
+  );
+  if (choice === attach) return 'attach';
+  if (choice === rename) return 'rename';
+  if (choice === replace) return 'replace';
+  throw new Cancelled();
+}
+
+async function confirmReplace(name: string, snapshot: Snapshot): Promise<void> {
+  const choice = await vscode.window.showWarningMessage(
+    `Replace the running session "${name}"?`,
+    {
+      modal: true,
+      detail: `The running session and every program in it are killed, then the snapshot (${plural(snapshot.session.windows.length, 'window')}, saved ${new Date(snapshot.savedAt).toLocaleString()}) is restored in its place. This cannot be undone.`,
+    },
+    'Replace',
+  );
+  if (choice !== 'Replace') throw new Cancelled();
+}
+
+/**
+ * Programs the core would ask about (outside the safe list: everything else with the policy
+ * "all", and resume commands such as `claude --continue` with "safe") are shown before anything
+ * is built, so a dismissed prompt cancels the restore with nothing to undo. The core asks through
+ * `approve`; the answer given up front is reused.
+ */
+async function programApproval(snapshot: Snapshot, choice: ProgramChoice, args: RestoreArgs): Promise<((programs: readonly PlannedProgram[]) => Promise<boolean>) | undefined> {
+  if (choice.policy === 'none') return undefined;
+  let decision = args.runPrograms;
+  const unsafe = planPrograms(snapshot, choice).filter((p) => !p.safe);
+  if (decision === undefined && unsafe.length > 0) decision = await askPrograms(unsafe, true);
+  return async (programs) => {
+    if (decision === undefined) decision = await askPrograms(programs, false);
+    return decision;
+  };
+}
+
+async function askPrograms(programs: readonly PlannedProgram[], dismissCancels: boolean): Promise<boolean> {
+  const run = 'Run Them';
+  const skip = 'Restore Without Them';
+  const lines = programs.slice(0, 20).map((p) => `${p.window} · pane ${p.paneIndex}: ${p.command}`);
+  if (programs.length > 20) lines.push(`… and ${programs.length - 20} more`);
+  const choice = await vscode.window.showWarningMessage(
+    `Start ${plural(programs.length, 'program')} that ${programs.length === 1 ? 'is' : 'are'} not in the safe list?`,
+    {
+      modal: true,
+      detail: `The snapshot had these programs running. Restoring types these commands into the new panes:\n\n${lines.join('\n')}\n\nOnly run commands you recognise. "Restore Without Them" leaves those panes at a shell prompt in the same folder.`,
+    },
+    run,
+    skip,
+  );
+  if (choice === run) return true;
+  if (choice === skip) return false;
+  if (dismissCancels) throw new Cancelled();
+  return false;
+}
+
+/** Brings the new session into the Sessions tree now, not at the next event. */
+async function showInTree(ctx: ExtensionContextServices, sessionId: string): Promise<Session | undefined> {
+  const service = ctx.service();
+  const find = () => service.tree.sessions.find((s) => s.id === sessionId);
+  await eventually(() => !!find(), 3000).catch(() => service.refresh());
+  ctx.treeProvider.refreshNow();
+  ctx.statusBar.update();
+  return find();
+}

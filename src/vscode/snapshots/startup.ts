@@ -1,0 +1,115 @@
+import * as vscode from 'vscode';
+import type { AutosaveManifest, SnapshotEntry } from '../../core/snapshots/store';
+import { ExtensionContextServices } from '../context';
+import { plural } from '../format';
+import { Cancelled } from '../pick';
+import { entryDescription, entryLabel, savedAtText } from './describe';
+import { restoreEntry } from './restoreFlow';
+
+/** States in which the server's sessions are known: the offer can be decided. */
+const SETTLED = new Set(['ok', 'noServer']);
+/** States that will not turn into a known list of sessions soon: no offer, but autosave may start. */
+const GIVEN_UP = new Set(['tmuxMissing', 'versionTooOld', 'error', 'stopped']);
+
+interface Offer {
+  readonly manifest: AutosaveManifest;
+  readonly entries: readonly SnapshotEntry[];
+}
+
+/**
+ * After a reboot: once the service first knows the server's sessions, reads the manifest the last
+ * autosave wrote; when the server has none of the sessions it lists, offers to restore them (or
+ * restores them, or does nothing, as `restoreOnStartup` says). Once per activation. `onRead` is
+ * called as soon as the manifest was read (or there is nothing to read), before any question: the
+ * autosaver must not overwrite the manifest before that.
+ */
+export function offerRestoreAfterReboot(ctx: ExtensionContextServices, onRead: () => void): vscode.Disposable {
+  let decided = false;
+  let subscription: { dispose(): void } | undefined;
+  const decide = async () => {
+    const kind = ctx.service().state.kind;
+    if (decided || !(SETTLED.has(kind) || GIVEN_UP.has(kind))) return;
+    decided = true;
+    subscription?.dispose();
+    let offer: Offer | undefined;
+    try {
+      if (SETTLED.has(kind)) offer = await readOffer(ctx);
+    } catch (error) {
+      ctx.log.warn(`after-reboot restore: cannot read the autosave manifest: ${(error as Error).message}`);
+    } finally {
+      onRead();
+    }
+    if (offer) await presentOffer(ctx, offer).catch((error) => ctx.log.warn(`after-reboot restore failed: ${(error as Error).message}`));
+  };
+  subscription = ctx.service().onDidChangeState(() => void decide());
+  void decide();
+  return {
+    dispose: () => {
+      decided = true;
+      subscription?.dispose();
+    },
+  };
+}
+
+async function readOffer(ctx: ExtensionContextServices): Promise<Offer | undefined> {
+  if (ctx.settings().restoreOnStartup === 'never') return undefined;
+  const store = ctx.store();
+  const manifest = await store.readManifest();
+  const names = Object.keys(manifest?.sessions ?? {});
+  if (!manifest || names.length === 0) return undefined;
+  const running = new Set(ctx.service().tree.sessions.map((s) => s.name));
+  if (names.some((name) => running.has(name))) return undefined;
+  const listing = await store.list();
+  const entries: SnapshotEntry[] = [];
+  for (const name of names) {
+    const listed = listing.find((e) => e.id === manifest.sessions[name] && !e.broken);
+    const entry = listed ?? (await store.latestGood(name))?.entry;
+    if (entry) entries.push(entry);
+    else ctx.log.warn(`after-reboot restore: no readable snapshot of "${name}" (the manifest names ${manifest.sessions[name]})`);
+  }
+  if (entries.length === 0) return undefined;
+  ctx.log.info(`after-reboot restore: the server has none of the ${plural(names.length, 'session')} autosaved at ${manifest.savedAt}`);
+  return { manifest, entries };
+}
+
+async function presentOffer(ctx: ExtensionContextServices, offer: Offer): Promise<void> {
+  if (ctx.settings().restoreOnStartup === 'always') {
+    await restoreMany(ctx, offer.entries);
+    return;
+  }
+  const count = offer.entries.length;
+  const what = count === 1 ? `session "${offer.entries[0].sessionName}"` : `${count} sessions`;
+  const choice = await vscode.window.showInformationMessage(`Restore ${what} saved at ${savedAtText(new Date(offer.manifest.savedAt))}?`, 'Restore', 'Choose…', 'Not now');
+  if (choice === 'Restore') {
+    await restoreMany(ctx, offer.entries);
+  } else if (choice === 'Choose…') {
+    const picked = await vscode.window.showQuickPick(
+      offer.entries.map((entry) => ({ label: entry.sessionName, description: `${entryLabel(entry)} · ${entryDescription(entry)}`, picked: true, entry })),
+      { canPickMany: true, title: 'Restore tmux Sessions', placeHolder: 'Restore which sessions?' },
+    );
+    if (picked && picked.length > 0) await restoreMany(ctx, picked.map((p) => p.entry));
+  }
+}
+
+/** One after the other; a cancelled restore stops the rest, a failed one does not. */
+export async function restoreMany(ctx: ExtensionContextServices, entries: readonly SnapshotEntry[]): Promise<string[]> {
+  const restored: string[] = [];
+  const failed: string[] = [];
+  for (const entry of entries) {
+    try {
+      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'rename' });
+      if (outcome.result) restored.push(outcome.result.name);
+    } catch (error) {
+      if (error instanceof Cancelled) break;
+      failed.push(`${entry.sessionName}: ${(error as Error).message}`);
+      ctx.log.error(`restoring "${entry.sessionName}" from ${entry.file} failed: ${(error as Error).message}`);
+    }
+  }
+  if (restored.length > 0) void vscode.window.showInformationMessage(`Restored ${plural(restored.length, 'tmux session')}: ${restored.join(', ')}.`);
+  if (failed.length > 0) {
+    void vscode.window.showErrorMessage(`${plural(failed.length, 'session')} could not be restored. ${failed.join(' ')}`, 'Show Log').then((button) => {
+      if (button === 'Show Log') ctx.log.show();
+    });
+  }
+  return restored;
+}
