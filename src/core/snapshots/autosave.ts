@@ -192,28 +192,31 @@ export class Autosaver {
     // A restore may have held the lock until just now: what to save is what the server has now.
     const reason = this.skipReason();
     if (reason) return skipped(reason);
-    const snapshots = await this.capture(this.source.tree.sessions);
-    if (snapshots.length === 0) return skipped('the sessions closed while they were read');
+    // Structure first: scrollback is what costs (tmux formats every line), and only sessions
+    // that changed are written, so only theirs is read.
+    const structures = await this.capture(this.source.tree.sessions, 0);
+    if (structures.length === 0) return skipped('the sessions closed while they were read');
 
     const previous = await this.store.readManifest();
     const sessions: Record<string, string> = {};
-    let written = 0;
-    let unchanged = 0;
-    for (const snapshot of snapshots) {
-      const name = snapshot.session.name;
-      const fingerprint = snapshotFingerprint(snapshot);
+    const changed: { name: string; fingerprint: string }[] = [];
+    for (const structure of structures) {
+      const name = structure.session.name;
+      const fingerprint = snapshotFingerprint(structure);
       const previousId = previous?.sessions[name];
-      if (previousId !== undefined && (await this.fingerprintOf(previousId)) === fingerprint) {
-        sessions[name] = previousId;
-        unchanged++;
-        continue;
-      }
-      const entry = await this.store.save(snapshot);
-      this.fingerprints.set(entry.id, fingerprint);
-      sessions[name] = entry.id;
-      written++;
-      await this.store.prune(name, Math.max(1, this.options.keep));
+      if (previousId !== undefined && (await this.fingerprintOf(previousId)) === fingerprint) sessions[name] = previousId;
+      else changed.push({ name, fingerprint });
     }
+    const changedNames = new Set(changed.map((c) => c.name));
+    const full = this.options.scrollbackLines > 0 ? await this.capture(this.source.tree.sessions.filter((s) => changedNames.has(s.name)), this.options.scrollbackLines) : structures.filter((s) => changedNames.has(s.session.name));
+    const entries = await this.store.saveMany(full);
+    for (const entry of entries) {
+      this.fingerprints.set(entry.id, changed.find((c) => c.name === entry.sessionName)?.fingerprint ?? '');
+      sessions[entry.sessionName] = entry.id;
+    }
+    await Promise.all(entries.map((entry) => this.store.prune(entry.sessionName, Math.max(1, this.options.keep))));
+    const written = entries.length;
+    const unchanged = structures.length - changed.length;
 
     if (!previous || !sameSessions(previous.sessions, sessions) || previous.host !== os.hostname()) {
       await this.store.writeManifest({ savedAt: new Date().toISOString(), host: os.hostname(), sessions });
@@ -222,12 +225,13 @@ export class Autosaver {
     return { at: new Date(), sessionsWritten: written, sessionsUnchanged: unchanged };
   }
 
-  private capture(sessions: Tree['sessions']): Promise<Snapshot[]> {
+  private async capture(sessions: Tree['sessions'], scrollbackLines: number): Promise<Snapshot[]> {
+    if (sessions.length === 0) return [];
     if (this.options.capture) return this.options.capture(sessions);
     // `run` is TmuxService's method: called through the source so it keeps its `this`.
     return captureSessions((argv) => this.source.run(argv), sessions, {
       kind: 'auto',
-      scrollbackLines: this.options.scrollbackLines,
+      scrollbackLines,
       tmuxVersion: this.options.tmuxVersion(),
     });
   }

@@ -306,6 +306,9 @@ function unreadable(error: unknown): string {
   return `the file cannot be read (${(error as Error).message})`;
 }
 
+/** Enough to overlap the fsync waits; more only queues in the kernel. */
+const WRITE_CONCURRENCY = 16;
+
 async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -416,6 +419,14 @@ export class SnapshotStore {
       await writeFileAtomically(file, text);
     });
     return this.entryOf(file, snapshot, Buffer.byteLength(text));
+  }
+
+  /**
+   * Saves several sessions at once (Save All, autosave). Files are written in parallel: most of
+   * a save is waiting for fsync, and those waits overlap.
+   */
+  saveMany(snapshots: readonly Snapshot[]): Promise<SnapshotEntry[]> {
+    return mapWithLimit(snapshots, WRITE_CONCURRENCY, (snapshot) => this.save(snapshot));
   }
 
   /** Every snapshot, newest first; broken files included with their reason. */

@@ -91,9 +91,7 @@ async function saveSessions(ctx: ExtensionContextServices, sessions: readonly Se
         scrollbackLines: settings.scrollbackLines,
         tmuxVersion: service.getStats().version?.text ?? 'unknown',
       });
-      const saved: SnapshotEntry[] = [];
-      for (const snapshot of snapshots) saved.push(await store.save(snapshot));
-      return saved;
+      return store.saveMany(snapshots);
     }),
   );
   for (const entry of entries) ctx.log.info(`saved session "${entry.sessionName}" to ${entry.file}`);
