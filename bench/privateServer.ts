@@ -11,10 +11,18 @@ import { isAlive } from '../src/core/processes';
  * one (by its socket, never by process name).
  */
 export class PrivateServer {
+  /** Every server made and not yet killed, so that an interrupted bench can kill them all. */
+  private static readonly live = new Set<PrivateServer>();
+
+  /** Kills every private server this process made and has not killed yet (for a signal handler). */
+  static killAll(): void {
+    for (const server of [...PrivateServer.live]) server.kill();
+  }
+
   readonly folder: string;
   readonly socketPath: string;
   readonly address: ServerAddress;
-  /** The environment of every tmux process we start: no $TMUX, a throwaway HOME, a plain shell. */
+  /** The environment of every tmux process we start: no $TMUX, a throwaway HOME (and XDG folders), a plain shell. */
   readonly env: NodeJS.ProcessEnv;
   private killed = false;
   /** The server's process id, once built: kill() waits for exactly this process to be gone. */
@@ -26,10 +34,20 @@ export class PrivateServer {
     this.address = { tmuxPath: 'tmux', socketPath: this.socketPath };
     const home = path.join(this.folder, 'home');
     fs.mkdirSync(home);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, SHELL: '/bin/sh', TMUX_TMPDIR: this.folder };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      XDG_STATE_HOME: path.join(home, '.local', 'state'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      SHELL: '/bin/sh',
+      TMUX_TMPDIR: this.folder,
+    };
     delete env.TMUX;
     delete env.TMUX_PANE;
     this.env = env;
+    PrivateServer.live.add(this);
   }
 
   /** The argument vector for one tmux command against this server. */
@@ -64,9 +82,25 @@ export class PrivateServer {
         for (let p = 1; p < panes; p++) lines.push(`split-window -d -t =${name(s)}:${w}`);
       }
     }
+    await this.buildScript(['new-session', '-d', '-s', name(0), '-n', 'w0', '-x', '200', '-y', '50'], lines);
+  }
+
+  /**
+   * Starts the server with `first` (a new-session command) and runs `lines` (tmux commands, one a
+   * line) in the same client through one `source-file`.
+   */
+  async buildScript(first: readonly string[], lines: readonly string[]): Promise<void> {
     const script = path.join(this.folder, 'build.tmux');
     fs.writeFileSync(script, lines.join('\n') + '\n');
-    await this.tmux('new-session', '-d', '-s', name(0), '-n', 'w0', '-x', '200', '-y', '50', ';', 'source-file', script);
+    await this.tmux(...first, ';', 'source-file', script);
+    await this.adopt();
+  }
+
+  /**
+   * Records the process id of a server that something else started on our socket (a restore, a
+   * peer tool), so that kill() waits for exactly that process.
+   */
+  async adopt(): Promise<void> {
     this.serverPid = Number((await this.tmux('display-message', '-p', '#{pid}')).trim()) || undefined;
   }
 
@@ -94,6 +128,7 @@ export class PrivateServer {
   kill(): void {
     if (this.killed) return;
     this.killed = true;
+    PrivateServer.live.delete(this);
     try {
       execFileSync('tmux', this.argv(['kill-server']), { env: this.env, stdio: 'ignore', timeout: 10_000 });
     } catch {

@@ -6,6 +6,9 @@
  *
  * Environment: TSM_BENCH_LOG=1 prints the service's log; TSM_BENCH_QUICK=1 shortens the idle window
  * and the trial counts (for checking the bench itself, not for numbers).
+ *
+ * Arguments pick phases: `node out/bench/run.js save restore` (or `npm run bench -- snapshots`)
+ * runs only those; see PHASES and GROUPS. A partial run writes bench/results/latest-<names>.json.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +22,7 @@ import { benchIdle, cpuMs, SECTION as IDLE_SECTION } from './idleBench';
 import { PrivateServer } from './privateServer';
 import { fmt, Report } from './report';
 import { benchSendKeys, SECTION as SEND_KEYS_SECTION } from './sendKeysBench';
+import { benchRestore, benchSaveAll } from './saveRestoreBench';
 import { benchSnapshot } from './snapshotBench';
 import { msSince, now, sleep, summarize, waitFor } from './stats';
 
@@ -30,7 +34,27 @@ const QUICK = !!process.env.TSM_BENCH_QUICK;
 
 /** The project root, from out/bench/run.js. */
 const ROOT = path.resolve(__dirname, '..', '..');
-const RESULTS = path.join(ROOT, 'bench', 'results', 'latest.json');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+/** Phase names for the command line, in the order they run. */
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'save', 'restore'] as const;
+type PhaseKey = (typeof PHASES)[number];
+const GROUPS: Record<string, readonly PhaseKey[]> = { snapshots: ['save', 'restore'], tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation'] };
+
+/** The phases the command line asks for (all when it names none); exits on an unknown name. */
+function selectedPhases(args: readonly string[]): Set<PhaseKey> {
+  if (args.length === 0) return new Set(PHASES);
+  const chosen = new Set<PhaseKey>();
+  for (const arg of args) {
+    if ((PHASES as readonly string[]).includes(arg)) chosen.add(arg as PhaseKey);
+    else if (GROUPS[arg]) GROUPS[arg].forEach((key) => chosen.add(key));
+    else {
+      console.error(`unknown phase "${arg}"; phases: ${PHASES.join(', ')}; groups: ${Object.keys(GROUPS).join(', ')}`);
+      process.exit(2);
+    }
+  }
+  return chosen;
+}
 
 function section(title: string): void {
   console.log(`\n== ${title}`);
@@ -177,6 +201,11 @@ async function benchSmallServer(report: Report): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const phases = selectedPhases(args);
+  const want = (key: PhaseKey) => phases.has(key);
+  const needsServer = PHASES.slice(0, 6).some(want);
+  const results = path.join(RESULTS_DIR, args.length ? `latest-${args.join('-')}.json` : 'latest.json');
   const report = new Report();
   const server = new PrivateServer();
   // Belt and braces: anything in this process that forgot the socket would find only our folder.
@@ -185,7 +214,8 @@ async function main(): Promise<void> {
   delete process.env.TMUX_PANE;
   const stop = (signal: string) => {
     server.kill();
-    console.error(`\ninterrupted by ${signal}; private tmux server killed`);
+    PrivateServer.killAll();
+    console.error(`\ninterrupted by ${signal}; private tmux servers killed`);
     process.exit(130);
   };
   process.once('SIGINT', () => stop('SIGINT'));
@@ -200,14 +230,28 @@ async function main(): Promise<void> {
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
     layout: { sessions: SESSIONS, windowsPerSession: WINDOWS, panesPerWindow: PANES, panes: TOTAL_PANES },
     quick: QUICK,
+    phases: [...phases],
+    // Other work on the machine moves every number: the 1/5/15-minute load averages at the start.
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   });
-  console.log(`tmux-session-manager bench: ${tmuxVersion}, node ${process.version}, ${os.cpus().length} cpus${QUICK ? ', QUICK mode' : ''}`);
+  console.log(`tmux-session-manager bench: ${tmuxVersion}, node ${process.version}, ${os.cpus().length} cpus${QUICK ? ', QUICK mode' : ''}, load ${os.loadavg()[0].toFixed(1)}${args.length ? `, phases: ${[...phases].join(' ')}` : ''}`);
 
   const traffic = new ControlTraffic();
   const log = new CountingLog();
   let service: TmuxService | undefined;
   const started = now();
   try {
+    if (needsServer) await mainServerPhases();
+    if (want('save')) await phase(report, `7. save all: 100 sessions × 6 panes`, () => benchSaveAll(report, { sessions: 100, rounds: QUICK ? 2 : 4 }));
+    if (want('restore')) await phase(report, `8. restore: 20 sessions × 6 panes`, () => benchRestore(report, { sessions: 20, rounds: QUICK ? 1 : 3 }));
+  } finally {
+    if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    server.kill();
+    PrivateServer.killAll();
+  }
+
+  /** Phases 1–6, on the 600-pane server. */
+  async function mainServerPhases(): Promise<void> {
     section(`building ${SESSIONS} sessions × ${WINDOWS} windows × ${PANES} panes on a private server`);
     const buildStart = now();
     await server.build(SESSIONS, WINDOWS, PANES);
@@ -225,18 +269,20 @@ async function main(): Promise<void> {
     const attached = control.slice(2);
     console.log(`   service ok, ${countPanes(s.tree)} panes, control client attached to ${attached}`);
 
-    await phase(report, '1. whole-tree snapshot', () => benchSnapshot(server, s, TOTAL_PANES, report));
-    await phase(report, '2. external change → model updated', () => benchEvents(server, s, attached, traffic, log, report, QUICK ? 8 : 30));
-    await phase(report, '3. send-keys → echo seen', async () => {
-      await benchSendKeys(s, attached, report, QUICK ? 40 : 200, { label: `${TOTAL_PANES}-pane server`, target: true });
-      await benchSmallServer(report);
-    });
+    if (want('tree')) await phase(report, '1. whole-tree snapshot', () => benchSnapshot(server, s, TOTAL_PANES, report));
+    if (want('events')) await phase(report, '2. external change → model updated', () => benchEvents(server, s, attached, traffic, log, report, QUICK ? 8 : 30));
+    if (want('sendkeys')) {
+      await phase(report, '3. send-keys → echo seen', async () => {
+        await benchSendKeys(s, attached, report, QUICK ? 40 : 200, { label: `${TOTAL_PANES}-pane server`, target: true });
+        await benchSmallServer(report);
+      });
+    }
     const idleMs = QUICK ? 2000 : 10_000;
-    await phase(report, '4. idle (nothing changes)', () => benchIdle(s, server.pid, traffic, log, report, idleMs));
+    if (want('idle')) await phase(report, '4. idle (nothing changes)', () => benchIdle(s, server.pid, traffic, log, report, idleMs));
     const sessionIds = s.tree.sessions.map((session) => session.id);
     await s.dispose();
     service = undefined;
-    await phase(report, 'tmux on its own (no client of ours)', async () => {
+    if (want('idle')) await phase(report, 'tmux on its own (no client of ours)', async () => {
       // The same idle window without our client, and with a client that does not watch programs,
       // to tell what tmux spends on our program watch (a subscription it evaluates every second).
       await serverCpu(server, report, 'no client', idleMs / 2);
@@ -251,14 +297,8 @@ async function main(): Promise<void> {
       }
       await benchSpawnAlone(server, sessionIds, report, QUICK ? 5 : 15);
     });
-    await phase(report, '5. memory (plain Node process holding a TmuxService)', () => benchMemory(server, report));
-    await phase(report, '6. activation', () => benchActivation(server, report));
-    section('7. peers for save');
-    console.log('   skipped (a later issue)');
-    report.add({ section: '7. peers for save', label: 'peers for save', unit: '', text: 'skipped (a later issue)' });
-  } finally {
-    if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
-    server.kill();
+    if (want('memory')) await phase(report, '5. memory (plain Node process holding a TmuxService)', () => benchMemory(server, report));
+    if (want('activation')) await phase(report, '6. activation', () => benchActivation(server, report));
   }
   const leftRunning = server.isRunning();
   if (log.errors.length) report.note(`service logged ${log.errors.length} errors, first: ${log.errors[0]}`);
@@ -272,8 +312,8 @@ async function main(): Promise<void> {
   console.log(`\nTargets: ${verdicts.filter((r) => r.pass).length} PASS, ${verdicts.filter((r) => !r.pass).length} MISS (of ${verdicts.length}); total ${fmt(msSince(started) / 1000)} s`);
   // No machine-specific paths in the results file: error stacks name files relative to the project.
   report.notes.splice(0, report.notes.length, ...report.notes.map((note) => note.split(ROOT + path.sep).join('')));
-  report.write(RESULTS);
-  console.log(`Results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
+  report.write(results);
+  console.log(`Results written to ${path.relative(process.cwd(), results) || results}`);
   // MISS is a finding, not a failure; a phase that crashed or a server left running is.
   if (leftRunning || report.rows.some((row) => row.text === 'ERROR')) process.exitCode = 1;
 }

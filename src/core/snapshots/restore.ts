@@ -260,15 +260,19 @@ function scrollbackFolder(tempDir: string): string {
   return fs.mkdtempSync(path.join(base, 'restore-'));
 }
 
-/** Folders of earlier restores: empty once their panes replayed, or left by a crash. */
+/**
+ * Folders of earlier restores: empty once their panes replayed, or left by a crash. A folder
+ * younger than a minute may belong to a restore running beside this one (another window).
+ */
 function removeOldScrollbackFolders(base: string): void {
+  const minuteAgo = Date.now() - 60_000;
   const hourAgo = Date.now() - 3600_000;
   for (const name of fs.readdirSync(base)) {
     if (!name.startsWith('restore-')) continue;
     const folder = path.join(base, name);
     try {
       const stat = fs.statSync(folder);
-      if (fs.readdirSync(folder).length === 0 || stat.mtimeMs < hourAgo) fs.rmSync(folder, { recursive: true, force: true });
+      if ((stat.mtimeMs < minuteAgo && fs.readdirSync(folder).length === 0) || stat.mtimeMs < hourAgo) fs.rmSync(folder, { recursive: true, force: true });
     } catch {
       // Another restore is cleaning up too.
     }
