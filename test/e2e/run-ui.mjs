@@ -52,6 +52,8 @@ const UI = {
   notificationBell: '[id="status.notifications"]',
   notificationCenter: '.notifications-center.visible',
   notificationItem: '.notifications-center .notification-list-item',
+  notificationMessage: '.notification-list-item-message',
+  notificationButton: '.notification-list-item-buttons-container .monaco-button',
   activeEditorTab: '.editor-group-container.active .tab.active',
   activeEditorLines: '.editor-group-container.active .monaco-editor .view-lines',
 };
@@ -74,7 +76,14 @@ const TEXT = {
   restore: 'Restore',
   manualSave: 'Manual save',
   restored: (name) => `Restored tmux session "${name}"`,
+  reloadWindow: 'Developer: Reload Window',
+  // src/vscode/snapshots/startup.ts: "Restore 2 sessions saved at 10:42?" (1 session: its name)
+  rebootOffer: (count) => `Restore ${count} sessions saved at`,
+  restoredMany: (count) => `Restored ${count} tmux sessions:`,
 };
+
+/** How long a reloaded workbench may take until the extension's status item shows. */
+const RELOAD_TIMEOUT_MS = 60_000;
 
 /** The spec's latency budget for outside changes (tree row, status bar). */
 const LIVE_LIMIT_MS = 1000;
@@ -85,7 +94,7 @@ const log = timedLogger('ui');
 // ------------------------------------------------------------------ the checks
 
 /**
- * Each check gets { page, tmux, killServer, screenshot, home } and throws on failure. Order
+ * Each check gets { page, tmux, killServer, screenshot, home, dataDir } and throws on failure. Order
  * matters: later checks reuse what earlier ones left (the from-palette session, the server).
  */
 const CHECKS = [
@@ -98,6 +107,7 @@ const CHECKS = [
   { id: 'd', title: 'status bar follows the server dying (within 1 s) and coming back', run: checkServerDeathAndReturn },
   { id: 'e', title: 'screenshot of the tree and status bar for the README', run: checkFinalScreenshot },
   { id: 'h', title: 'Save All from the Sessions title bar, kill the server, Restore from a Snapshots row: the session is back', run: checkSaveAndRestore, needs: 'e' },
+  { id: 'i', title: 'after a reboot (server gone, window reloaded) the offer "Restore N sessions saved at HH:MM?" brings them back', run: checkRestoreAfterReboot },
 ];
 
 async function checkOutsideSession({ page, tmux, screenshot }) {
@@ -272,11 +282,126 @@ async function checkSaveAndRestore({ page, tmux, killServer, screenshot }) {
   if (windowsAfter.join(',') !== windowsBefore.join(',')) throw new Error(`tmux lists windows ${windowsAfter.join(', ')} for the restored "agents", not ${windowsBefore.join(', ')}`);
   const toast = await waitForNotification(page, TEXT.restored('agents'));
   report(`row "agents" back ${seenMs} ms after the click; windows ${windowsAfter.join(', ')}; notification: ${toast}`);
-  await expandTree(page);
+  await clearTreeSelectionAndShowNotification(page, TEXT.restored('agents'));
   await page.mouse.move(1, 1);
   await page.waitForTimeout(300);
   await screenshot('restored'); // the notification center stays open in the picture, showing the message
   await closeNotificationCenter(page);
+}
+
+/**
+ * After a reboot: the tmux server is gone and VS Code starts again. The extension reads the
+ * manifest the last autosave left (<dataDir>/autosave.json), offers "Restore N sessions saved at
+ * HH:MM?", and its Restore button brings every listed session back. The reboot is played by
+ * killing the private server and reloading the window.
+ */
+async function checkRestoreAfterReboot({ page, tmux, killServer, screenshot, home, dataDir }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  // Two sessions or more, so the offer counts them (h leaves "agents"; whatever an earlier failure
+  // left, both are made here when missing). Structural changes: autosave runs ~2 s later.
+  const changedAt = Date.now();
+  const present = await sessionNames(tmux).catch(() => []); // no server: none
+  for (const name of ['agents', 'notes']) if (!present.includes(name)) await tmux('new-session', '-d', '-s', name, '-c', home);
+  await tmux('new-window', '-d', '-t', '=agents', '-c', home);
+  const before = await sessionShapes(tmux);
+  const names = Object.keys(before).sort();
+  const manifestFile = path.join(dataDir, 'autosave.json');
+  // Written after the change and naming, for each session, a snapshot of its present shape (an
+  // autosave that was already under way may have written the old one just after the change).
+  const manifest = await waitFor(`${path.basename(manifestFile)} to list ${names.join(', ')} as they are now`, async () => {
+    const current = readJsonFile(manifestFile);
+    const listed = Object.keys(current?.sessions ?? {}).sort();
+    if (!current || Date.parse(current.savedAt) < changedAt || listed.join(',') !== names.join(',')) return null;
+    return names.every((name) => snapshotShape(path.join(dataDir, 'snapshots', current.sessions[name])) === before[name]) && current;
+  });
+  report(`autosave manifest: ${names.length} sessions (${names.map((n) => `${n}: ${before[n]}`).join('; ')}) saved at ${manifest.savedAt}`);
+
+  await killServer();
+  await statusSeenAt(page, TEXT.statusNoServer);
+  await runPaletteCommand(page, TEXT.reloadWindow); // VS Code starts again
+  const reloadedAt = Date.now();
+  await page.locator(UI.statusItem).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS }); // the old page is gone
+  await page.locator(UI.statusItem).waitFor({ state: 'visible', timeout: RELOAD_TIMEOUT_MS });
+  const upMs = Date.now() - reloadedAt;
+  await waitForNotification(page, TEXT.rebootOffer(names.length), RELOAD_TIMEOUT_MS);
+  const offerMs = Date.now() - reloadedAt;
+  const item = page.locator(UI.notificationItem).filter({ hasText: TEXT.rebootOffer(names.length) }).first();
+  const offer = (await item.locator(UI.notificationMessage).innerText()).replace(/\s+/g, ' ').trim();
+  const expected = `${TEXT.rebootOffer(names.length)} ${savedAtTextLike(new Date(manifest.savedAt))}?`;
+  if (offer !== expected) throw new Error(`the offer reads "${offer}", not "${expected}" (the manifest's time)`);
+  report(`status item back ${upMs} ms after the reload; offer seen ${offerMs} ms after it: "${offer}"`);
+  await openTmuxView(page);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  await screenshot('after-reboot-offer'); // the notification center open, showing the offer
+
+  await item.hover(); // a notification shows its buttons while the pointer is over it
+  await item.locator(UI.notificationButton).filter({ hasText: new RegExp(`^${TEXT.restore}$`) }).first().click();
+  const clickedAt = Date.now();
+  for (const name of names) await sessionRowSeenAt(page, name, STEP_TIMEOUT_MS);
+  await statusSeenAt(page, TEXT.statusSessions(names.length));
+  const after = await waitFor(`tmux to list ${names.join(', ')}`, async () => {
+    const shapes = await sessionShapes(tmux).catch(() => ({}));
+    return Object.keys(shapes).sort().join(',') === names.join(',') && shapes;
+  });
+  const backMs = Date.now() - clickedAt;
+  for (const name of names) {
+    if (after[name] !== before[name]) throw new Error(`session "${name}" came back with ${after[name]}, not ${before[name]}`);
+  }
+  const done = await waitForNotification(page, TEXT.restoredMany(names.length));
+  report(`sessions back ${backMs} ms after the click on Restore (tree rows, tmux ls, status "${await statusText(page)}"); notification: ${done}`);
+  await clearTreeSelectionAndShowNotification(page, TEXT.restoredMany(names.length));
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  await screenshot('after-reboot-restored'); // the notification center open, showing "Restored N tmux sessions"
+  await closeNotificationCenter(page);
+}
+
+async function sessionNames(tmux) {
+  return (await tmux('list-sessions', '-F', '#{session_name}')).trim().split('\n').filter(Boolean);
+}
+
+/** { session name: "N windows, M panes" } of the private server. */
+async function sessionShapes(tmux) {
+  const shapes = {};
+  for (const name of await sessionNames(tmux)) {
+    const panes = (await tmux('list-panes', '-s', '-t', `=${name}`, '-F', '#{pane_id}')).trim().split('\n').filter(Boolean).length;
+    const windows = (await tmux('list-windows', '-t', `=${name}`, '-F', '#{window_id}')).trim().split('\n').filter(Boolean).length;
+    shapes[name] = shapeText(windows, panes);
+  }
+  return shapes;
+}
+
+/** A file's JSON, or null while there is none (or it is being replaced). */
+function readJsonFile(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** "N windows, M panes" of a snapshot file, as sessionShapes() words it. */
+function snapshotShape(file) {
+  const windows = readJsonFile(file)?.session?.windows;
+  if (!Array.isArray(windows)) return null;
+  const panes = windows.reduce((sum, window) => sum + (window.panes?.length ?? 0), 0);
+  return shapeText(windows.length, panes);
+}
+
+function shapeText(windows, panes) {
+  return `${windows} window${windows === 1 ? '' : 's'}, ${panes} pane${panes === 1 ? '' : 's'}`;
+}
+
+/**
+ * The time as the offer writes it (savedAtText in src/vscode/snapshots/describe.ts), with
+ * whitespace folded as the notification's text is read.
+ */
+function savedAtTextLike(date, now = new Date()) {
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const text = date.toDateString() === now.toDateString() ? time : `${date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${time}`;
+  return text.replace(/\s+/g, ' ');
 }
 
 // ------------------------------------------------------------------ user actions (one per step)
@@ -294,13 +419,26 @@ async function clickViewTitleAction(page, view, title) {
  * so this opens the notification center from the status bar's bell and reads it there; call
  * closeNotificationCenter() when done.
  */
-async function waitForNotification(page, pattern) {
+async function waitForNotification(page, pattern, timeoutMs = STEP_TIMEOUT_MS) {
   return waitFor(`a notification ${pattern}`, async () => {
     const texts = [...(await page.locator(UI.notificationToast).allInnerTexts()), ...(await page.locator(UI.notificationItem).allInnerTexts())].map((t) => t.replace(/\s+/g, ' ').trim());
     const found = texts.find((t) => (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t)));
     if (!found && !(await page.locator(UI.notificationCenter).isVisible())) await page.locator(UI.notificationBell).click();
     return found;
-  });
+  }, timeoutMs);
+}
+
+/**
+ * Expands the Sessions tree and leaves no selected row or focus ring (expanding clicks the rows'
+ * twisties), with the notification center open at `pattern`. Escape hides an open notification
+ * center instead of clearing the tree's selection: the center is closed first, opened again after.
+ */
+async function clearTreeSelectionAndShowNotification(page, pattern) {
+  await closeNotificationCenter(page);
+  await expandTree(page);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+1');
+  await waitForNotification(page, pattern);
 }
 
 async function closeNotificationCenter(page) {
@@ -531,7 +669,8 @@ async function describeScreen(page) {
     lines.push(`${name} tree (${treeRows.length} rows):`, ...treeRows.map((r) => `  ${r}`));
   }
   const toasts = await page.locator(UI.notificationToast).allInnerTexts().catch(() => []);
-  for (const toast of toasts) lines.push(`notification: ${toast.replace(/\s+/g, ' ').trim()}`);
+  const items = await page.locator(UI.notificationItem).allInnerTexts().catch(() => []);
+  for (const toast of [...toasts, ...items]) lines.push(`notification: ${toast.replace(/\s+/g, ' ').trim()}`);
   const tab = await page.locator(UI.activeEditorTab).first().textContent({ timeout: 500 }).catch(() => null);
   lines.push(`active editor: ${tab ? tab.trim() : '(none)'}`);
   return lines.map((line) => `    ${line}`).join('\n');
@@ -619,13 +758,17 @@ async function main() {
   const server = createPrivateTmux({ env: runEnv });
   log(`run folder ${runDir}`);
   log(`private tmux socket ${server.socketName}`);
+  const settings = testSettings({ socketName: server.socketName, runDir });
   let workbench;
   try {
     workbench = await startWorkbench({
       runDir,
       extensionDevelopmentPath: extDir,
       settings: {
-        ...testSettings({ socketName: server.socketName, runDir }),
+        ...settings,
+        // code-server's workspace lies inside this repository: no "open the parent's git
+        // repository?" notification next to the extension's in the screenshots
+        'git.openRepositoryInParentFolders': 'never',
         'workbench.secondarySideBar.defaultVisibility': 'hidden', // room for the tree in screenshots
       },
       env: testEnv({ socketName: server.socketName, runDir }),
@@ -641,6 +784,7 @@ async function main() {
       killServer: server.kill,
       screenshot: workbench.screenshot,
       home: runEnv.HOME,
+      dataDir: settings['tmuxSessionManager.dataDir'],
     });
     printSummary(results);
     return results.every((r) => r.status === 'pass') ? 0 : 1;
@@ -675,7 +819,7 @@ async function waitForExtension(page, workbench) {
 function clearOldScreenshots() {
   if (!fs.existsSync(SCREENSHOT_DIR)) return;
   for (const file of fs.readdirSync(SCREENSHOT_DIR)) {
-    if (/^ui-.*\.png$|^(tree-and-status|snapshots-view|restored)\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
+    if (/^ui-.*\.png$|^(tree-and-status|snapshots-view|restored|after-reboot-offer|after-reboot-restored)\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
   }
 }
 
