@@ -149,3 +149,11 @@ function minimumSize(cell: LayoutCell): { width: number; height: number } {
     ? { width: sizes.reduce((n, s) => n + s.width, 0) + borders, height: Math.max(...sizes.map((s) => s.height)) }
     : { width: Math.max(...sizes.map((s) => s.width)), height: sizes.reduce((n, s) => n + s.height, 0) + borders };
 }
+
+/**
+ * A layout without its checksum and pane ids: what the user sees of it. Pane ids are new on every
+ * server, so two layouts of the same shape from different servers differ only in those.
+ */
+export function layoutGeometry(layout: string): string {
+  return layout.replace(/^[0-9a-f]{4},/, '').replace(/(\d+x\d+,\d+,\d+),\d+/g, '$1');
+}

@@ -61,6 +61,11 @@ describe('What makes an autosave', function () {
     assert.equal(snapshotFingerprint(withPane({ title: 'other' })), fingerprint);
     assert.notEqual(snapshotFingerprint(withPane({ cwd: '/elsewhere' })), fingerprint);
     assert.notEqual(snapshotFingerprint(withPane({ program: { name: 'vim', argv: ['vim', 'a'] } })), fingerprint);
+    // The same shape on a new server (a restore) has other pane ids and checksum: not a change.
+    const withLayout = (layout: string): typeof snapshot => ({ ...snapshot, session: { ...snapshot.session, windows: [{ ...snapshot.session.windows[0], layout }] } });
+    const split = 'b261,80x24,0,0{40x24,0,0,4,39x24,41,0,5}';
+    assert.equal(snapshotFingerprint(withLayout('1f2e,80x24,0,0{40x24,0,0,11,39x24,41,0,12}')), snapshotFingerprint(withLayout(split)));
+    assert.notEqual(snapshotFingerprint(withLayout('c2a1,80x24,0,0{50x24,0,0,4,29x24,51,0,5}')), snapshotFingerprint(withLayout(split)));
   });
 });
 

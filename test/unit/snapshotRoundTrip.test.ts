@@ -7,6 +7,7 @@ import { parseSnapshotText, serializeSnapshot, Snapshot } from '../../src/core/s
 import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS } from '../../src/core/snapshots/programs';
 import { planPrograms, RestoreCancelled, RestoreOptions, restoreSnapshot } from '../../src/core/snapshots/restore';
 import { InvalidInputError } from '../../src/tmux/errors';
+import { layoutGeometry } from '../../src/tmux/layout';
 import { TmuxService } from '../../src/tmux/service';
 import { eventually, PrivateTmux } from './helpers/tmux';
 
@@ -63,17 +64,9 @@ function seen(server: PrivateTmux): SeenPane[] {
     .sort((a, b) => a.session.localeCompare(b.session) || a.windowIndex - b.windowIndex || a.paneIndex - b.paneIndex);
 }
 
-/**
- * A layout's geometry: tmux writes each cell as `WxH,X,Y,<pane id>` and a checksum over the whole,
- * and pane ids are new on a new server by design.
- */
-function geometry(layout: string): string {
-  return layout.replace(/^[0-9a-f]{4},/, '').replace(/(\d+x\d+,\d+,\d+),\d+/g, '$1');
-}
-
 /** The parts a restore promises to bring back (ids and programs differ by design). */
 function shape(panes: SeenPane[]): string[] {
-  return panes.map((p) => [p.session, p.windowIndex, p.windowName, p.windowActive, p.zoomed, geometry(p.layout), p.paneIndex, p.paneActive, p.cwd].join(' | '));
+  return panes.map((p) => [p.session, p.windowIndex, p.windowName, p.windowActive, p.zoomed, layoutGeometry(p.layout), p.paneIndex, p.paneActive, p.cwd].join(' | '));
 }
 
 function filesUnder(folder: string): string[] {

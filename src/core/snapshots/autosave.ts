@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Runner } from '../../tmux/commands';
 import { Emitter } from '../../tmux/emitter';
+import { layoutGeometry } from '../../tmux/layout';
 import { Tree, Window } from '../../tmux/model';
 import { captureSessions } from './capture';
 import { Snapshot } from './document';
@@ -77,6 +78,8 @@ export function snapshotFingerprint(snapshot: Snapshot): string {
     ...snapshot.session,
     windows: snapshot.session.windows.map((window) => ({
       ...window,
+      // A restored session has new pane ids: the same shape must not count as a change.
+      layout: layoutGeometry(window.layout),
       panes: window.panes.map(({ scrollback: _scrollback, title: _title, ...pane }) => pane),
     })),
   };

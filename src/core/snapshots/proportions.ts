@@ -1,5 +1,5 @@
 import { Runner } from '../../tmux/commands';
-import { layoutPaneCount, parseLayout, scaleLayout } from '../../tmux/layout';
+import { layoutGeometry as geometry, layoutPaneCount, parseLayout, scaleLayout } from '../../tmux/layout';
 import { Tree, WindowId } from '../../tmux/model';
 
 /** What the keeper reads from the tmux service (TmuxService satisfies it). */
@@ -75,11 +75,6 @@ export class LayoutKeeper {
     this.subscription.dispose();
     this.kept.clear();
   }
-}
-
-/** A layout without its checksum and pane ids: what the user sees of it. */
-function geometry(layout: string): string {
-  return layout.replace(/^[0-9a-f]{4},/, '').replace(/(\d+x\d+,\d+,\d+),\d+/g, '$1');
 }
 
 function sizeOf(layoutOrGeometry: string): string | undefined {
