@@ -177,6 +177,11 @@ describe('Autosaver against real tmux', function () {
     const fresh = makeAutosaver();
     assert.equal((await fresh.saveNow()).sessionsWritten, 0);
     assert.deepEqual(files(), before);
+
+    // Dropped from the manifest (it was closed while another autosave ran), then back unchanged.
+    await store.writeManifest({ savedAt: new Date().toISOString(), host: os.hostname(), sessions: { other: 'other/x.json' } });
+    assert.equal((await makeAutosaver().saveNow()).sessionsWritten, 0, 'compared with its newest autosave');
+    assert.deepEqual(files(), before);
   });
 
   it('does not save for output, a new program or a cd: only for structure', async function () {

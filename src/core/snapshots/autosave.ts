@@ -203,10 +203,17 @@ export class Autosaver {
     const previous = await this.store.readManifest();
     const sessions: Record<string, string> = {};
     const changed: { name: string; fingerprint: string }[] = [];
+    // A session missing from the manifest (closed for a while, then restored) is compared with
+    // its newest autosave instead.
+    let newestAutosaves: Map<string, string> | undefined;
+    const newestAutosave = async (name: string) => {
+      newestAutosaves ??= new Map((await this.store.list()).filter((e) => e.kind === 'auto' && !e.broken).reverse().map((e) => [e.sessionName, e.id]));
+      return newestAutosaves.get(name);
+    };
     for (const structure of structures) {
       const name = structure.session.name;
       const fingerprint = snapshotFingerprint(structure);
-      const previousId = previous?.sessions[name];
+      const previousId = previous?.sessions[name] ?? (await newestAutosave(name));
       if (previousId !== undefined && (await this.fingerprintOf(previousId)) === fingerprint) sessions[name] = previousId;
       else changed.push({ name, fingerprint });
     }
