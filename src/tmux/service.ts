@@ -56,6 +56,8 @@ const WINDOW_EVENTS: ReadonlySet<Notification['type']> = new Set<Notification['t
 ]);
 
 const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
+/** How soon to look again while a server that just started has no session yet (see doConnect). */
+const FIRST_SESSION_POLL_MS = [10, 20, 40, 80, 160, 320];
 
 /**
  * The live view of one tmux server: a control-mode connection, the current tree, the state, and
@@ -71,6 +73,8 @@ export class TmuxService {
   private readonly log: Logger;
   private disposed = false;
   private attempt = 0;
+  /** Looks at a server with no session yet, since it was last seen with one or seen down. */
+  private emptyPolls = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
   /** Second control client, blocked in `wait-for` on the channel our hooks signal. */
@@ -81,6 +85,7 @@ export class TmuxService {
   private readonly wantWindows = new Set<string>();
   private updating: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
+  private connectAgain = false;
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
   private readonly stateEmitter = new Emitter<ServerState>();
@@ -173,7 +178,20 @@ export class TmuxService {
   }
 
   private connect(): Promise<void> {
-    this.connecting ??= this.doConnect().finally(() => {
+    if (this.connecting) {
+      // A request during an attempt may bring news the attempt started too early to see: a new
+      // server's socket is reported once when it is created, possibly before tmux accepts on it
+      // (a client then hears that no server runs), and again when tmux sets its mode. Dropping
+      // the second report left the service in "no server" next to a running server.
+      this.connectAgain = true;
+      return this.connecting;
+    }
+    this.connecting = (async () => {
+      do {
+        this.connectAgain = false;
+        await this.doConnect();
+      } while (this.connectAgain && !this.disposed && (!this.client || this.client.closed));
+    })().finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
@@ -183,6 +201,38 @@ export class TmuxService {
     if (this.disposed) return;
     clearTimeout(this.reconnectTimer);
     if (this.client && !this.client.closed) return;
+    // Attach only to a server that already has a session. tmux 3.3a (and every release before
+    // upstream added a control_state check to CONTROL_SHOULD_NOTIFY_CLIENT, tmux PR #4980) crashes
+    // the whole server with a NULL dereference in control_write when it broadcasts a control
+    // notification such as %sessions-changed to a control client that has sent its first identify
+    // message (which marks it a control client) but not its last (which sets it up). A server's socket
+    // appears just before its first session is created, so attaching as soon as the watcher sees
+    // it hit that window often, and the user's own `new-session` died with "server exited
+    // unexpectedly" (8-14% of starts here, most on a slow server). Once a one-shot list-sessions
+    // shows a session, the notifications of its creation have gone out (tmux runs them in the
+    // same pass of its loop) and the server is usually quiet.
+    let sessions: string[];
+    try {
+      const { stdout } = await runTmux(this.address, ['list-sessions', '-F', '#{session_id}'], { timeoutMs: 3000 }, (argv, error) => this.observe(argv, error));
+      sessions = splitLines(stdout);
+    } catch (error) {
+      await this.connectFailed(error as Error);
+      return;
+    }
+    if (this.disposed) return;
+    if (sessions.length === 0) {
+      const wait = FIRST_SESSION_POLL_MS[this.emptyPolls++];
+      // A server that stays without sessions (exit-empty off) gets the ordinary backoff.
+      if (wait === undefined) {
+        this.scheduleReconnect('the tmux server has no session');
+        return;
+      }
+      this.log.trace(`the server has no session yet; looking again in ${wait} ms`);
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = setTimeout(() => void this.connect(), wait);
+      return;
+    }
+    this.emptyPolls = 0;
     const client = new ControlClient(this.address, {
       onSend: (line) => this.log.trace(`→ ${line.length > 300 ? line.slice(0, 300) + '…' : line}`),
     });
@@ -232,6 +282,7 @@ export class TmuxService {
 
   private async connectFailed(error: Error): Promise<void> {
     if (await this.serverIsDown(error)) {
+      this.emptyPolls = 0;
       this.currentTree = EMPTY_TREE;
       this.treeKey = '';
       this.treeEmitter.fire(this.currentTree);
