@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import type WriteFileAtomic from 'write-file-atomic';
 
 /**
  * Writes `data` so that `file` is always either the old or the new content, even if the process
@@ -11,6 +11,9 @@ import writeFileAtomic from 'write-file-atomic';
  * (the fault test starts hundreds of them).
  */
 export async function writeFileAtomically(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
+  // Loaded on first use, like proper-lockfile in the store: activation does not write.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const writeFileAtomic = require('write-file-atomic') as typeof WriteFileAtomic;
   await writeFileAtomic(file, data, { fsync: true, mode });
   await fsyncFolder(path.dirname(file));
 }

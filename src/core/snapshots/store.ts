@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as lockfile from 'proper-lockfile';
-import { z } from 'zod';
+import type * as LockfileModule from 'proper-lockfile';
+import * as z from 'zod/mini';
 import { writeFileAtomically } from './atomicFile';
 import { countPanes, MAX_SNAPSHOT_BYTES, parseSnapshotText, serializeSnapshot, Snapshot, SnapshotFileError, SnapshotKind, SnapshotSchema } from './document';
 
@@ -50,6 +50,16 @@ export interface StoreOptions {
 }
 
 export { writeFileAtomically };
+
+let lockfileModule: typeof LockfileModule | undefined;
+/**
+ * proper-lockfile, loaded on the first lock: it loads graceful-fs, which patches fs as it loads
+ * (~11 ms), a cost the extension's activation need not pay.
+ */
+function lockfile(): typeof LockfileModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (lockfileModule ??= require('proper-lockfile') as typeof LockfileModule);
+}
 
 export type LockPurpose = 'restore' | 'autosave' | 'save';
 
@@ -215,7 +225,7 @@ async function acquireFileLock(request: LockRequest): Promise<() => Promise<void
   for (let attempt = 0; ; attempt++) {
     request.signal?.throwIfAborted();
     try {
-      return await lockfile.lock(request.target, {
+      return await lockfile().lock(request.target, {
         realpath: false,
         lockfilePath: request.lockFile,
         stale: request.staleMs,
