@@ -1,4 +1,5 @@
 // Bundles the extension into dist/extension.js and the command-line tool into dist/cli.js.
+// Libraries only snapshots use go into dist/snapshot-libraries.js, loaded on first use.
 // Type checking is its own script (`npm run check-types`); esbuild only strips types.
 const esbuild = require('esbuild');
 
@@ -30,10 +31,23 @@ const shared = {
   plugins: [problemReporter],
 };
 
+/**
+ * The libraries only snapshots use go into dist/snapshot-libraries.js, required on first use
+ * (src/core/snapshots/libraries.ts), so activation does not parse them.
+ */
+const snapshotLibrariesApart = {
+  name: 'snapshot-libraries-apart',
+  setup(build) {
+    build.onResolve({ filter: /vendor\/snapshotLibraries$/ }, () => ({ path: './snapshot-libraries.js', external: true }));
+  },
+};
+
 async function main() {
+  const apart = { ...shared, plugins: [...shared.plugins, snapshotLibrariesApart] };
   const contexts = await Promise.all([
-    esbuild.context({ ...shared, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-    esbuild.context({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+    esbuild.context({ ...apart, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+    esbuild.context({ ...apart, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+    esbuild.context({ ...shared, entryPoints: ['src/vendor/snapshotLibraries.ts'], outfile: 'dist/snapshot-libraries.js' }),
   ]);
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));

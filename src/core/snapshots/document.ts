@@ -1,5 +1,6 @@
-// zod's tree-shakable build: the full one adds ~450 KB and ~50 ms to the extension's activation.
-import * as z from 'zod/mini';
+import type * as Zod from 'zod/mini';
+import type * as Libraries from '../../vendor/snapshotLibraries';
+import { snapshotLibraries } from './libraries';
 
 /**
  * The snapshot file: one tmux session, versioned, validated on every read. A file we cannot
@@ -12,60 +13,69 @@ export const SNAPSHOT_VERSION = 1;
 /** Larger files are refused before they are read: a session's snapshot is far smaller. */
 export const MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024;
 
-const ProgramSchema = z.object({
-  /** The program's own name (`vim`, `node`), as `ps` and tmux's pane_current_command show it. */
-  name: z.string(),
-  /** Its exact argument vector, read from the process table. */
-  argv: z.array(z.string()).check(z.minLength(1)),
-});
+/** The schema, built with zod/mini (its tree-shakable build) when first needed. */
+function buildSnapshotSchema(z: typeof Libraries.z) {
+  const ProgramSchema = z.object({
+    /** The program's own name (`vim`, `node`), as `ps` and tmux's pane_current_command show it. */
+    name: z.string(),
+    /** Its exact argument vector, read from the process table. */
+    argv: z.array(z.string()).check(z.minLength(1)),
+  });
 
-const ScrollbackSchema = z.object({
-  /** Lines as `capture-pane -e -p -J` printed them, escape sequences kept, joined with `\n`. */
-  text: z.string(),
-  lines: z.int().check(z.nonnegative()),
-});
+  const ScrollbackSchema = z.object({
+    /** Lines as `capture-pane -e -p -J` printed them, escape sequences kept, joined with `\n`. */
+    text: z.string(),
+    lines: z.int().check(z.nonnegative()),
+  });
 
-const PaneSchema = z.object({
-  index: z.int().check(z.nonnegative()),
-  cwd: z.string(),
-  title: z.string(),
-  active: z.boolean(),
-  /** The foreground program when it is not the pane's shell; null at a shell prompt. */
-  program: z.nullable(ProgramSchema),
-  /** The shell (or the first program) tmux started in the pane. */
-  shell: z.optional(z.string()),
-  scrollback: z.nullable(ScrollbackSchema),
-});
+  const PaneSchema = z.object({
+    index: z.int().check(z.nonnegative()),
+    cwd: z.string(),
+    title: z.string(),
+    active: z.boolean(),
+    /** The foreground program when it is not the pane's shell; null at a shell prompt. */
+    program: z.nullable(ProgramSchema),
+    /** The shell (or the first program) tmux started in the pane. */
+    shell: z.optional(z.string()),
+    scrollback: z.nullable(ScrollbackSchema),
+  });
 
-const WindowSchema = z.object({
-  index: z.int().check(z.nonnegative()),
-  name: z.string(),
-  /** tmux's `window_layout`, verbatim: its checksum, size and split tree. */
-  layout: z.string().check(z.minLength(1)),
-  active: z.boolean(),
-  zoomed: z.boolean(),
-  /** tmux names the window after its program (the name was not set by hand): restore keeps that. */
-  automaticRename: z.optional(z.boolean()),
-  panes: z.array(PaneSchema).check(z.minLength(1)),
-});
+  const WindowSchema = z.object({
+    index: z.int().check(z.nonnegative()),
+    name: z.string(),
+    /** tmux's `window_layout`, verbatim: its checksum, size and split tree. */
+    layout: z.string().check(z.minLength(1)),
+    active: z.boolean(),
+    zoomed: z.boolean(),
+    /** tmux names the window after its program (the name was not set by hand): restore keeps that. */
+    automaticRename: z.optional(z.boolean()),
+    panes: z.array(PaneSchema).check(z.minLength(1)),
+  });
 
-export const SnapshotSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  version: z.literal(SNAPSHOT_VERSION),
-  /** `auto` snapshots are pruned to the newest N per session; `manual` ones stay until deleted. */
-  kind: z.enum(['auto', 'manual']),
-  /** The name the user gave ("before refactor"); absent for autosaves and unnamed saves. */
-  label: z.optional(z.string()),
-  savedAt: z.iso.datetime(),
-  tmuxVersion: z.string(),
-  host: z.string(),
-  session: z.object({
-    name: z.string().check(z.minLength(1)),
-    windows: z.array(WindowSchema).check(z.minLength(1)),
-  }),
-});
+  const SnapshotSchema = z.object({
+    format: z.literal(SNAPSHOT_FORMAT),
+    version: z.literal(SNAPSHOT_VERSION),
+    /** `auto` snapshots are pruned to the newest N per session; `manual` ones stay until deleted. */
+    kind: z.enum(['auto', 'manual']),
+    /** The name the user gave ("before refactor"); absent for autosaves and unnamed saves. */
+    label: z.optional(z.string()),
+    savedAt: z.iso.datetime(),
+    tmuxVersion: z.string(),
+    host: z.string(),
+    session: z.object({
+      name: z.string().check(z.minLength(1)),
+      windows: z.array(WindowSchema).check(z.minLength(1)),
+    }),
+  });
+  return SnapshotSchema;
+}
 
-export type Snapshot = z.infer<typeof SnapshotSchema>;
+let schema: ReturnType<typeof buildSnapshotSchema> | undefined;
+export function snapshotSchema(): ReturnType<typeof buildSnapshotSchema> {
+  return (schema ??= buildSnapshotSchema(snapshotLibraries().z));
+}
+
+export type Snapshot = Zod.infer<ReturnType<typeof buildSnapshotSchema>>;
 export type SnapshotSession = Snapshot['session'];
 export type SnapshotWindow = SnapshotSession['windows'][number];
 export type SnapshotPane = SnapshotWindow['panes'][number];
@@ -101,7 +111,7 @@ export function parseSnapshotText(text: string): ParseResult {
   if (typeof header.version === 'number' && header.version > SNAPSHOT_VERSION) {
     return { ok: false, reason: `the snapshot was written by a newer version (format ${header.version}; this one reads ${SNAPSHOT_VERSION}). Update the extension to restore it.` };
   }
-  const result = SnapshotSchema.safeParse(data);
+  const result = snapshotSchema().safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue.path.length > 0 ? issue.path.join('.') : 'the document';

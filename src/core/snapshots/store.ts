@@ -2,10 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type * as LockfileModule from 'proper-lockfile';
-import * as z from 'zod/mini';
 import { writeFileAtomically } from './atomicFile';
-import { countPanes, MAX_SNAPSHOT_BYTES, parseSnapshotText, serializeSnapshot, Snapshot, SnapshotFileError, SnapshotKind, SnapshotSchema } from './document';
+import { countPanes, MAX_SNAPSHOT_BYTES, parseSnapshotText, serializeSnapshot, Snapshot, SnapshotFileError, SnapshotKind, snapshotSchema } from './document';
+import { snapshotLibraries } from './libraries';
 
 /**
  * Where snapshots live: `<dataDir>/snapshots/<session folder>/<stamp>-<kind>-<rand>.json`, one
@@ -51,15 +50,6 @@ export interface StoreOptions {
 
 export { writeFileAtomically };
 
-let lockfileModule: typeof LockfileModule | undefined;
-/**
- * proper-lockfile, loaded on the first lock: it loads graceful-fs, which patches fs as it loads
- * (~11 ms), a cost the extension's activation need not pay.
- */
-function lockfile(): typeof LockfileModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (lockfileModule ??= require('proper-lockfile') as typeof LockfileModule);
-}
 
 export type LockPurpose = 'restore' | 'autosave' | 'save';
 
@@ -225,7 +215,7 @@ async function acquireFileLock(request: LockRequest): Promise<() => Promise<void
   for (let attempt = 0; ; attempt++) {
     request.signal?.throwIfAborted();
     try {
-      return await lockfile().lock(request.target, {
+      return await snapshotLibraries().lockfile.lock(request.target, {
         realpath: false,
         lockfilePath: request.lockFile,
         stale: request.staleMs,
@@ -277,13 +267,16 @@ async function underLock<T>(request: LockRequest, purpose: LockPurpose, body: ()
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const ManifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  version: z.literal(MANIFEST_VERSION),
-  savedAt: z.string(),
-  host: z.string(),
-  sessions: z.record(z.string(), z.string()),
-});
+function manifestSchema() {
+  const { z } = snapshotLibraries();
+  return z.object({
+    format: z.literal(MANIFEST_FORMAT),
+    version: z.literal(MANIFEST_VERSION),
+    savedAt: z.string(),
+    host: z.string(),
+    sessions: z.record(z.string(), z.string()),
+  });
+}
 
 type ReadResult = { readonly ok: true; readonly snapshot: Snapshot; readonly bytes: number } | { readonly ok: false; readonly reason: string; readonly bytes: number };
 
@@ -418,7 +411,7 @@ export class SnapshotStore {
 
   /** Writes one snapshot atomically under its session's lock; returns its entry. */
   async save(snapshot: Snapshot): Promise<SnapshotEntry> {
-    const checked = SnapshotSchema.safeParse(snapshot);
+    const checked = snapshotSchema().safeParse(snapshot);
     if (!checked.success) throw new Error(`Refusing to save an invalid snapshot of "${snapshot.session?.name}": ${checked.error.issues[0].message}`);
     const folder = path.join(this.snapshotsDir, sessionFolderName(snapshot.session.name));
     const file = path.join(folder, snapshotFileName(snapshot.savedAt, snapshot.kind));
@@ -528,7 +521,7 @@ export class SnapshotStore {
       return undefined;
     }
     try {
-      const parsed = ManifestSchema.safeParse(JSON.parse(text));
+      const parsed = manifestSchema().safeParse(JSON.parse(text));
       if (!parsed.success) return undefined;
       const { savedAt, host, sessions } = parsed.data;
       return { savedAt, host, sessions };
