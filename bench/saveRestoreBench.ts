@@ -648,13 +648,14 @@ export async function benchRestore(report: Report, options: RestoreBenchOptions)
               });
               const before = service.getStats();
               const start = now();
+              // As the restore command does it: the tree is read once after each restore, not after every split.
               if (parallel) {
                 // The first alone: it starts the server (tmux clients racing to start one fail with
                 // "no server running"); then all the others at once over the one control client.
-                await restoreSnapshot(run, snapshots[0], restoreOptions(0));
-                await Promise.all(snapshots.slice(1).map((snap, k) => restoreSnapshot(run, snap, restoreOptions(k + 1))));
+                await service.batch(() => restoreSnapshot(run, snapshots[0], restoreOptions(0)));
+                await Promise.all(snapshots.slice(1).map((snap, k) => service.batch(() => restoreSnapshot(run, snap, restoreOptions(k + 1)))));
               } else {
-                for (const snap of snapshots) await restoreSnapshot(run, snap, restoreOptions(0));
+                for (const snap of snapshots) await service.batch(() => restoreSnapshot(run, snap, restoreOptions(0)));
               }
               const trial = await untilComplete(target, start);
               let replayedMs: number | undefined;

@@ -86,6 +86,8 @@ export class TmuxService {
   private updating: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private connectAgain = false;
+  /** Bursts of our own changes in progress (see batch): events only mark the tree stale. */
+  private batches = 0;
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
   private readonly stateEmitter = new Emitter<ServerState>();
@@ -425,13 +427,27 @@ export class TmuxService {
   /** Asks for a whole snapshot; bursts coalesce (one in flight, one more after it). */
   requestSnapshot(): void {
     this.wantFull = true;
-    void this.catchUp().catch((error: Error) => this.recordError(error));
+    if (this.batches === 0) void this.catchUp().catch((error: Error) => this.recordError(error));
   }
 
   /** Asks for a fresh reading of one window only: a control-mode event named it. */
   private requestWindow(windowId: string): void {
     this.wantWindows.add(windowId);
-    void this.catchUp().catch((error: Error) => this.recordError(error));
+    if (this.batches === 0) void this.catchUp().catch((error: Error) => this.recordError(error));
+  }
+
+  /**
+   * Runs `body`, a burst of changes of our own (a restore builds dozens of windows and panes),
+   * reading the tree once after it instead of after each change: every split fires our hooks,
+   * and each hook costs a whole-tree read. An explicit refresh() still reads at once.
+   */
+  async batch<T>(body: () => Promise<T>): Promise<T> {
+    this.batches++;
+    try {
+      return await body();
+    } finally {
+      if (--this.batches === 0) this.requestSnapshot();
+    }
   }
 
   /** Takes a whole snapshot now, or waits for the one that will follow the one in flight. */

@@ -109,6 +109,26 @@ describe('TmuxService state machine', function () {
     assert.ok(connectMs < 1000, `connected ${connectMs} ms after the server started`);
   });
 
+  it('batch: a burst of its own changes costs one tree read after it, not one per change', async function () {
+    server.newSession('burst');
+    const service = makeService();
+    await service.start();
+    await eventually('connected', () => service.state.kind === 'ok' && service.tree.sessions.length === 1);
+    await sleep(200);
+    const before = service.getStats().snapshots;
+    await service.batch(async () => {
+      for (let i = 0; i < 5; i++) {
+        // split-window -d in a session: the hook path, one whole-tree read per split otherwise.
+        await service.run(['split-window', '-d', '-t', 'burst:']);
+        await service.run(['select-layout', '-t', 'burst:', 'tiled']);
+      }
+      await sleep(300);
+      assert.equal(service.getStats().snapshots, before, 'no tree read while the batch runs');
+    });
+    await eventually('the six panes in the tree', () => service.tree.sessions[0]?.windows[0]?.panes.length === 6);
+    assert.ok(service.getStats().snapshots - before <= 2, `${service.getStats().snapshots - before} reads after the batch`);
+  });
+
   it('notices the first server on a socket name (-L) in a fresh TMUX_TMPDIR', async function () {
     const saved = process.env.TMUX_TMPDIR;
     const tmpdir = fs.mkdtempSync(path.join(tools, 'tmpdir-'));

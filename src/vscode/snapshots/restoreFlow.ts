@@ -82,19 +82,22 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
         return await store.withLock(
           'restore',
           () =>
-            restoreSnapshot((argv) => service.runStartingServer(argv), snapshot, {
-              ...choice,
-              name,
-              replace,
-              approve,
-              signal: controller.signal,
-              tempDir: path.join(store.dataDir, 'tmp'),
-              onProgress: (message, fraction) => {
-                const increment = Math.max(0, Math.min(1, fraction) - done) * 100;
-                done = Math.max(done, Math.min(1, fraction));
-                progress.report({ message, increment });
-              },
-            }),
+            // The tree is read once at the end, not after each of the restore's splits.
+            service.batch(() =>
+              restoreSnapshot((argv) => service.runStartingServer(argv), snapshot, {
+                ...choice,
+                name,
+                replace,
+                approve,
+                signal: controller.signal,
+                tempDir: path.join(store.dataDir, 'tmp'),
+                onProgress: (message, fraction) => {
+                  const increment = Math.max(0, Math.min(1, fraction) - done) * 100;
+                  done = Math.max(done, Math.min(1, fraction));
+                  progress.report({ message, increment });
+                },
+              }),
+            ),
           { signal: controller.signal },
         );
       } catch (error) {
