@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AutosaveOptions, AutosaveRecord, Autosaver, AutosaveSource, snapshotFingerprint, structuralKey } from '../../src/core/snapshots/autosave';
-import { Snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../../src/core/snapshots/document';
+import { snapshotOfSession } from '../../src/core/snapshots/capture';
+import { Snapshot } from '../../src/core/snapshots/document';
 import { SnapshotStore } from '../../src/core/snapshots/store';
 import { isAlive } from '../../src/core/processes';
 import { allPanes, Session, Tree } from '../../src/tmux/model';
@@ -13,25 +14,8 @@ import { eventually, PrivateTmux } from './helpers/tmux';
 
 /** A capture that reads only the tree: enough to test when and what the autosaver writes. */
 function snapshotFromTree(session: Session): Snapshot {
-  return {
-    format: SNAPSHOT_FORMAT,
-    version: SNAPSHOT_VERSION,
-    kind: 'auto',
-    savedAt: new Date().toISOString(),
-    tmuxVersion: '3.3a',
-    host: os.hostname(),
-    session: {
-      name: session.name,
-      windows: session.windows.map((window) => ({
-        index: window.index,
-        name: window.name,
-        layout: window.layout,
-        active: window.active,
-        zoomed: window.zoomed,
-        panes: window.panes.map((pane) => ({ index: pane.index, cwd: pane.currentPath, title: pane.title, active: pane.active, program: null, scrollback: null })),
-      })),
-    },
-  };
+  const header = { kind: 'auto' as const, savedAt: new Date().toISOString(), tmuxVersion: '3.3a', host: os.hostname() };
+  return snapshotOfSession(session, header, { automaticRename: () => undefined, pane: () => ({ program: null, scrollback: null }) });
 }
 
 describe('What makes an autosave', function () {

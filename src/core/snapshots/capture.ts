@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { Runner, stripEscapes } from '../../tmux/commands';
-import { Pane, Session } from '../../tmux/model';
+import { Pane, Session, Window } from '../../tmux/model';
 import { foregroundProgram, listProcesses, ProcessInfo, readArgv } from '../processes';
 import { Snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotKind, SnapshotPane, SnapshotProgram } from './document';
 
@@ -30,45 +30,59 @@ export async function captureSessions(run: Runner, sessions: readonly Session[],
   ]);
   const programs = await Promise.all(panes.map((pane) => readProgram(processes, pane)));
   const byPane = new Map(panes.map((pane, i) => [pane.id, { scrollback: scrollbacks[i], program: programs[i] }]));
-  const savedAt = (options.now ?? new Date()).toISOString();
-  const host = os.hostname();
-  const shellOf = (pane: Pane) => processes.find((info) => info.pid === pane.pid)?.command;
+  const byPid = new Map(processes.map((info) => [info.pid, info]));
+  const header: SnapshotHeader = { kind: options.kind, label: options.label, tmuxVersion: options.tmuxVersion, savedAt: (options.now ?? new Date()).toISOString(), host: os.hostname() };
+  return sessions.map((session) =>
+    snapshotOfSession(session, header, {
+      automaticRename: (window) => automaticRename.get(window.id),
+      pane: (pane) => ({ ...byPane.get(pane.id)!, shell: byPid.get(pane.pid)?.command }),
+    }),
+  );
+}
 
-  return sessions.map(
-    (session): Snapshot => ({
-      format: SNAPSHOT_FORMAT,
-      version: SNAPSHOT_VERSION,
-      kind: options.kind,
-      ...(options.label ? { label: options.label } : {}),
-      savedAt,
-      tmuxVersion: options.tmuxVersion,
-      host,
-      session: {
-        name: session.name,
-        windows: session.windows.map((window) => ({
+export interface SnapshotHeader {
+  readonly kind: SnapshotKind;
+  readonly label?: string;
+  readonly tmuxVersion: string;
+  readonly savedAt: string;
+  readonly host: string;
+}
+
+/** What the tree does not hold, read elsewhere (the process table, capture-pane, window options). */
+export interface SessionDetails {
+  automaticRename(window: Window): boolean | undefined;
+  pane(pane: Pane): { readonly program: SnapshotProgram | null; readonly shell?: string; readonly scrollback: SnapshotPane['scrollback'] };
+}
+
+/** The snapshot document of one session of the tree. */
+export function snapshotOfSession(session: Session, header: SnapshotHeader, details: SessionDetails): Snapshot {
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    kind: header.kind,
+    ...(header.label ? { label: header.label } : {}),
+    savedAt: header.savedAt,
+    tmuxVersion: header.tmuxVersion,
+    host: header.host,
+    session: {
+      name: session.name,
+      windows: session.windows.map((window) => {
+        const automaticRename = details.automaticRename(window);
+        return {
           index: window.index,
           name: window.name,
           layout: window.layout,
           active: window.active,
           zoomed: window.zoomed,
-          ...(automaticRename.has(window.id) ? { automaticRename: automaticRename.get(window.id) } : {}),
+          ...(automaticRename !== undefined ? { automaticRename } : {}),
           panes: window.panes.map((pane): SnapshotPane => {
-            const read = byPane.get(pane.id)!;
-            const shell = shellOf(pane);
-            return {
-              index: pane.index,
-              cwd: pane.currentPath,
-              title: pane.title,
-              active: pane.active,
-              program: read.program,
-              ...(shell ? { shell } : {}),
-              scrollback: read.scrollback,
-            };
+            const { program, shell, scrollback } = details.pane(pane);
+            return { index: pane.index, cwd: pane.currentPath, title: pane.title, active: pane.active, program, ...(shell ? { shell } : {}), scrollback };
           }),
-        })),
-      },
-    }),
-  );
+        };
+      }),
+    },
+  };
 }
 
 async function readProgram(processes: readonly ProcessInfo[], pane: Pane): Promise<SnapshotProgram | null> {
