@@ -234,13 +234,11 @@ describe('SnapshotStore', function () {
     }
 
     it('a huge file is refused by its size, without being read', async function () {
-      // 4 GB, sparse: reading it would take seconds and overflow a string; stat takes nothing.
+      // 4 GB, sparse: reading it would overflow a string (a different error); stat takes nothing.
       const file = plant('dev', 'huge.json', '');
       fs.truncateSync(file, 4 * 1024 ** 3);
-      const started = Date.now();
       const [entry] = await store.list();
       await assert.rejects(store.read(entry), /larger than 32 MB/);
-      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
       assert.equal(entry.kind, 'auto', 'a file name that says nothing means auto');
       assert.match(entry.broken!, /larger than 32 MB/);
     });
