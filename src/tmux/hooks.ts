@@ -41,9 +41,16 @@ export function channelFor(index: number): string {
 
 export async function installHooks(run: Run, index: number, log: Logger): Promise<void> {
   const command = `wait-for -S ${channelFor(index)}`;
-  await Promise.all(CHANGE_HOOKS.map((hook) => run(['set-hook', '-g', `${hook}[${index}]`, command]).catch((error: Error) => {
-    log.warn(`could not set hook ${hook}: ${error.message}`);
-  })));
+  await Promise.all(
+    CHANGE_HOOKS.map((hook) =>
+      run(['set-hook', '-g', `${hook}[${index}]`, command]).catch((error: Error) => {
+        // Hook names differ between tmux versions (3.3a has no after-join-pane, for one): a hook
+        // this tmux does not know is expected, not worth a warning on every connect.
+        if (/invalid option/.test(error.message)) log.trace(`this tmux has no hook ${hook}`);
+        else log.warn(`could not set hook ${hook}: ${error.message}`);
+      }),
+    ),
+  );
 }
 
 export async function removeHooks(run: Run, index: number): Promise<void> {
