@@ -10,7 +10,7 @@ import type { Session } from '../../src/tmux/model';
 import type { ExtensionContextServices } from '../../src/vscode/context';
 import { readSettings } from '../../src/vscode/settings';
 import type { RestoreOutcome } from '../../src/vscode/snapshots/restoreFlow';
-import { offerRestoreAfterReboot } from '../../src/vscode/snapshots/startup';
+import { offerRestoreAfterReboot, restoreMany } from '../../src/vscode/snapshots/startup';
 import type { SnapshotEntryNode, SnapshotGroupNode } from '../../src/vscode/snapshots/view';
 import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS } from '../../src/core/snapshots/programs';
 import { api, EXTENSION_ID, eventually, execute, killServer, tmux, tmuxLines } from './helpers';
@@ -249,6 +249,21 @@ describe('Snapshots: save and restore in VS Code', function () {
     } finally {
       offer.dispose();
     }
+  });
+
+  it('two windows accepting the offer at once restore each session once, never a "-restored" copy', async function () {
+    await killServer();
+    await eventually('no server', () => tsm.service().state.kind === 'noServer');
+    const manifest = (await tsm.store().readManifest())!;
+    const listing = await tsm.store().list();
+    const entries = Object.values(manifest.sessions).map((id) => listing.find((e) => e.id === id)!);
+    assert.equal(entries.length, 2);
+    // Both "windows" share the service and the data folder's lock, as two VS Code windows share tmux and the disk.
+    const [first, second] = await Promise.all([restoreMany(startupContext('ask'), entries), restoreMany(startupContext('ask'), entries)]);
+    assert.deepEqual([...first, ...second].sort(), ['snap-one', 'snap-two'], 'each session restored by exactly one of them');
+    // A third window whose user clicks Restore later still finds them running.
+    assert.deepEqual(await restoreMany(startupContext('ask'), entries), []);
+    assert.deepEqual(tmuxLines('list-sessions', '-F', '#{session_name}').sort(), ['snap-one', 'snap-two']);
   });
 
   it('offers nothing when the server already has one of the listed sessions', async function () {

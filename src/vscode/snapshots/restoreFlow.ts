@@ -13,7 +13,8 @@ import { plural } from '../format';
 import { Cancelled } from '../pick';
 import { entryLabel } from './describe';
 
-export type ConflictChoice = 'attach' | 'rename' | 'replace';
+/** `skip`: leave the running session alone and restore nothing (another window got there first). */
+export type ConflictChoice = 'attach' | 'rename' | 'replace' | 'skip';
 
 /** What scripts and tests pass to the restore commands instead of answering prompts. */
 export interface RestoreArgs {
@@ -33,6 +34,8 @@ export interface RestoreOutcome {
   readonly result?: RestoreResult;
   /** The existing session attached to instead of restoring. */
   readonly attachedTo?: string;
+  /** With conflict `skip`: the session was already running, nothing was restored. */
+  readonly alreadyRunning?: string;
 }
 
 /**
@@ -55,6 +58,7 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
   if (taken.has(name)) {
     const free = freeName(name, taken);
     const choice = args.conflict ?? (await askConflict(name, free));
+    if (choice === 'skip') return { entry, alreadyRunning: name };
     if (choice === 'attach') {
       const existing = await liveSession(service, name);
       if (!existing) throw new Error(`The session "${name}" is gone. Restore again to recreate it.`);
@@ -81,9 +85,11 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
       try {
         return await store.withLock(
           'restore',
-          () =>
+          async () => {
+            // Another window may have restored it while this one waited for the lock.
+            if (args.conflict === 'skip' && !replace && (await sessionNames(service)).has(name)) return undefined;
             // The tree is read once at the end, not after each of the restore's splits.
-            service.batch(() =>
+            return service.batch(() =>
               restoreSnapshot((argv) => service.runStartingServer(argv), snapshot, {
                 ...choice,
                 name,
@@ -97,7 +103,8 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
                   progress.report({ message, increment });
                 },
               }),
-            ),
+            );
+          },
           { signal: controller.signal },
         );
       } catch (error) {
@@ -113,6 +120,10 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
     },
   );
 
+  if (!result) {
+    ctx.log.info(`restore of "${name}" skipped: the session is already running (restored from another window?)`);
+    return { entry, alreadyRunning: name };
+  }
   ctx.log.info(
     `restored session "${result.name}" (${result.sessionId}) from ${entry.file}; programs started: ${result.programsStarted.join(', ') || 'none'}; not started: ${result.programsSkipped.join(', ') || 'none'}${result.warnings.length ? `; warnings: ${result.warnings.join('; ')}` : ''}`,
   );

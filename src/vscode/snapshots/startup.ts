@@ -91,21 +91,29 @@ async function presentOffer(ctx: ExtensionContextServices, offer: Offer): Promis
   }
 }
 
-/** One after the other; a cancelled restore stops the rest, a failed one does not. */
+/**
+ * One after the other; a cancelled restore stops the rest, a failed one does not. A session that
+ * is running by then is left alone: after a reboot every open VS Code window makes the offer, and
+ * accepting it in two of them must not restore each session twice.
+ */
 export async function restoreMany(ctx: ExtensionContextServices, entries: readonly SnapshotEntry[]): Promise<string[]> {
   const restored: string[] = [];
+  const running: string[] = [];
   const failed: string[] = [];
   for (const entry of entries) {
     try {
-      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'rename' });
+      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'skip' });
       if (outcome.result) restored.push(outcome.result.name);
+      if (outcome.alreadyRunning) running.push(outcome.alreadyRunning);
     } catch (error) {
       if (error instanceof Cancelled) break;
       failed.push(`${entry.sessionName}: ${(error as Error).message}`);
       ctx.log.error(`restoring "${entry.sessionName}" from ${entry.file} failed: ${(error as Error).message}`);
     }
   }
-  if (restored.length > 0) void vscode.window.showInformationMessage(`Restored ${plural(restored.length, 'tmux session')}: ${restored.join(', ')}.`);
+  const alreadyText = running.length > 0 ? ` Already running, left as they are: ${running.join(', ')}.` : '';
+  if (restored.length > 0) void vscode.window.showInformationMessage(`Restored ${plural(restored.length, 'tmux session')}: ${restored.join(', ')}.${alreadyText}`);
+  else if (running.length > 0) void vscode.window.showInformationMessage(`Nothing to restore:${alreadyText}`);
   if (failed.length > 0) {
     void vscode.window.showErrorMessage(`${plural(failed.length, 'session')} could not be restored. ${failed.join(' ')}`, 'Show Log').then((button) => {
       if (button === 'Show Log') ctx.log.show();
