@@ -5,7 +5,7 @@ import { plural, tildePath } from '../format';
 import { entryDescription, entryLabel, groupBySession } from './describe';
 
 export const SNAPSHOTS_VIEW_ID = 'tmuxSessionManager.snapshots';
-/** The ages in the descriptions ("5 min ago") are redrawn this often while the view is visible. */
+/** The ages in the descriptions ("5 min ago") are redrawn this often while the view is visible (only then). */
 const AGE_REFRESH_MS = 60_000;
 
 export interface SnapshotGroupNode {
@@ -33,16 +33,13 @@ export class SnapshotTreeProvider implements vscode.TreeDataProvider<SnapshotNod
   private stopWatching: (() => void) | undefined;
   private view: vscode.TreeView<SnapshotNode> | undefined;
   private groups: SnapshotGroupNode[] = [];
-  private readonly ageTimer: NodeJS.Timeout;
+  private ageTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private store: SnapshotStore,
     private readonly log?: vscode.LogOutputChannel,
   ) {
     this.bind(store);
-    this.ageTimer = setInterval(() => {
-      if (this.view?.visible) this.refresh();
-    }, AGE_REFRESH_MS);
   }
 
   /** Follows another store (the data dir changed). */
@@ -60,9 +57,17 @@ export class SnapshotTreeProvider implements vscode.TreeDataProvider<SnapshotNod
 
   attach(view: vscode.TreeView<SnapshotNode>): vscode.Disposable {
     this.view = view;
+    this.followAges(view.visible);
     return view.onDidChangeVisibility((event) => {
+      this.followAges(event.visible);
       if (event.visible) this.refresh();
     });
+  }
+
+  /** A hidden view costs nothing: no timer runs for it. */
+  private followAges(visible: boolean): void {
+    clearInterval(this.ageTimer);
+    this.ageTimer = visible ? setInterval(() => this.refresh(), AGE_REFRESH_MS) : undefined;
   }
 
   refresh(): void {
