@@ -24,7 +24,7 @@ export type CommandObserver = (argv: readonly string[], error?: Error) => void;
  */
 export async function runTmux(address: ServerAddress, args: readonly string[], options: RunOptions = {}, observe?: CommandObserver): Promise<RunResult> {
   // -u: the output is read as UTF-8 whatever the locale (see ControlClient).
-  const argv = [...serverFlags(address), '-u', ...args];
+  const argv = [...serverFlags(address), '-u', ...args.map(literalArgument)];
   try {
     const result = await execa(address.tmuxPath, argv, {
       timeout: options.timeoutMs ?? 10_000,
@@ -48,6 +48,15 @@ export async function runTmux(address: ServerAddress, args: readonly string[], o
     observe?.(argv, wrapped);
     throw wrapped;
   }
+}
+
+/**
+ * tmux reads an argument that ends in `;` as the end of a command (cmd-parse.c,
+ * cmd_parse_from_arguments), so `display -p 'a;'` prints `a`. A final `\;` is a literal `;`:
+ * the argument keeps its text whatever precedes the semicolon.
+ */
+export function literalArgument(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
 }
 
 interface FailedResult {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { literalArgument, runTmux } from '../../src/tmux/exec';
 import { commandLine, escapeFormat, quoteArgument, UnquotableArgumentError } from '../../src/tmux/quote';
 import { usePrivateControlClient } from './helpers/tmux';
 
@@ -119,6 +120,24 @@ describe('quoteArgument against the real tmux parser', function () {
     assert.ok(tmux.server.isRunning());
     // The connection is still in step after the refusals.
     assert.deepEqual(await tmux.client.command(['display-message', '-p', 'still here']), ['still here']);
+  });
+});
+
+describe('one-shot commands (argument arrays) against the real tmux parser', function () {
+  const tmux = usePrivateControlClient('oneshot');
+
+  it('keep a final semicolon, which tmux would otherwise take for the end of the command', async function () {
+    const values = ['a;', ';', 'x;;', 'a\\;', 'ls; kill-server;', 'PWNED;'];
+    for (const value of values) {
+      const { stdout } = await runTmux(tmux.server.address, ['display-message', '-p', '--', escapeFormat(value)]);
+      assert.equal(stdout, `${value}\n`);
+    }
+    assert.equal(tmux.server.tmux('list-sessions', '-F', '#{session_name}'), 'oneshot\n');
+  });
+
+  it('arguments without a final semicolon are passed as they are', function () {
+    assert.equal(literalArgument('a;b'), 'a;b');
+    assert.equal(literalArgument('a;'), 'a\\;');
   });
 });
 
