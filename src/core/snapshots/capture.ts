@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import { Runner, stripEscapes } from '../../tmux/commands';
+import { flag, formatString, parseRows, text } from '../../tmux/format';
 import { Pane, Session, Window } from '../../tmux/model';
 import { foregroundProgram, listProcesses, ProcessInfo, readArgv } from '../processes';
 import { Snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotKind, SnapshotPane, SnapshotProgram } from './document';
@@ -109,13 +110,10 @@ async function readScrollback(run: Runner, pane: Pane, lines: number): Promise<S
   return { text: output.join('\n'), lines: output.length };
 }
 
+const AUTOMATIC_RENAME_ROW = { windowId: text('window_id'), automaticRename: flag('automatic-rename') } as const;
+
 /** Which windows tmux names itself: their names follow the program, so restore must not pin them. */
 async function readAutomaticRename(run: Runner): Promise<Map<string, boolean>> {
-  const result = new Map<string, boolean>();
-  const lines = await run(['list-windows', '-a', '-F', '#{window_id} #{automatic-rename}']).catch(() => [] as string[]);
-  for (const line of lines) {
-    const [id, flag] = line.split(' ');
-    if (id && (flag === '0' || flag === '1')) result.set(id, flag === '1');
-  }
-  return result;
+  const lines = await run(['list-windows', '-a', '-F', formatString(AUTOMATIC_RENAME_ROW)]).catch(() => [] as string[]);
+  return new Map(parseRows(AUTOMATIC_RENAME_ROW, lines).map((row) => [row.windowId, row.automaticRename]));
 }

@@ -2,12 +2,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Runner, sessionExists } from '../../tmux/commands';
+import { formatString, int, parseRows, text } from '../../tmux/format';
 import { InvalidInputError, NoServerError } from '../../tmux/errors';
 import { PaneId, SessionId, WindowId } from '../../tmux/model';
 import { assertSessionName, assertWindowName } from '../../tmux/names';
 import { escapeFormat } from '../../tmux/quote';
 import { Snapshot, SnapshotPane, SnapshotWindow } from './document';
 import { commandLineOf, ProgramPolicy, programNames, shellQuote } from './programs';
+
+/** What new-session and new-window report of what they made. */
+const CREATED_ROW = { sessionId: text('session_id'), windowId: text('window_id'), paneId: text('pane_id'), windowIndex: int('window_index') } as const;
+const SESSION_ROW = { id: text('session_id'), name: text('session_name') } as const;
+/** Where a pane's cursor is and what runs in it: a shell whose cursor moved right shows its prompt. */
+const PROMPT_ROW = { id: text('pane_id'), cursorX: int('cursor_x'), command: text('pane_current_command') } as const;
 
 /** A program the restore would start, for the confirmation prompt. */
 export interface PlannedProgram {
@@ -139,25 +146,23 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
         const command = paneCommand(folder, `${w}-${p}`, pane.scrollback);
         if (p === 0 && w === 0) {
           const size = layoutSize(window.layout);
-          const argv = ['new-session', '-d', '-P', '-F', '#{session_id} #{window_id} #{pane_id} #{window_index}', '-s', escapeFormat(buildName), '-c', escapeFormat(cwd)];
+          const argv = ['new-session', '-d', '-P', '-F', formatString(CREATED_ROW), '-s', escapeFormat(buildName), '-c', escapeFormat(cwd)];
           if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
           if (size) argv.push('-x', String(size.width), '-y', String(size.height));
           if (command) argv.push('--', command);
-          const [line] = await startingServer(run, argv);
-          const [sid, wid, pid, index] = line.split(' ');
-          sessionId = sid as SessionId;
-          windowId = wid as WindowId;
-          ids.push(pid as PaneId);
+          const [created] = parseRows(CREATED_ROW, await startingServer(run, argv));
+          sessionId = created.sessionId as SessionId;
+          windowId = created.windowId as WindowId;
+          ids.push(created.paneId as PaneId);
           // The first window lands at base-index; the saved one may have been elsewhere.
-          if (Number(index) !== window.index) await run(['move-window', '-s', windowId, '-t', `${sessionId}:${window.index}`]);
+          if (created.windowIndex !== window.index) await run(['move-window', '-s', windowId, '-t', `${sessionId}:${window.index}`]);
         } else if (p === 0) {
-          const argv = ['new-window', '-d', '-P', '-F', '#{window_id} #{pane_id}', '-t', `${sessionId}:${window.index}`, '-c', escapeFormat(cwd)];
+          const argv = ['new-window', '-d', '-P', '-F', formatString(CREATED_ROW), '-t', `${sessionId}:${window.index}`, '-c', escapeFormat(cwd)];
           if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
           if (command) argv.push('--', command);
-          const [line] = await run(argv);
-          const [wid, pid] = line.split(' ');
-          windowId = wid as WindowId;
-          ids.push(pid as PaneId);
+          const [created] = parseRows(CREATED_ROW, await run(argv));
+          windowId = created.windowId as WindowId;
+          ids.push(created.paneId as PaneId);
         } else {
           // Splitting the newest pane appends after it, so tmux numbers the panes in saved order.
           const argv = ['split-window', '-d', '-P', '-F', '#{pane_id}', '-t', ids[ids.length - 1], '-c', escapeFormat(cwd)];
@@ -244,8 +249,8 @@ async function startingServer(run: Runner, argv: readonly string[]): Promise<str
  * session is detached), and by then nothing is left to do.
  */
 async function swapIn(run: Runner, sessionId: SessionId, name: string): Promise<void> {
-  const sessions = await run(['list-sessions', '-F', '#{session_id} #{session_name}']);
-  const existing = sessions.find((line) => line.slice(line.indexOf(' ') + 1) === name)?.split(' ')[0];
+  const sessions = parseRows(SESSION_ROW, await run(['list-sessions', '-F', formatString(SESSION_ROW)]));
+  const existing = sessions.find((session) => session.name === name)?.id;
   if (existing) await run(['rename-session', '-t', existing, '--', `${escapeFormat(name)}-replaced-${process.pid}`]);
   await run(['rename-session', '-t', sessionId, '--', escapeFormat(name)]);
   if (existing) await run(['kill-session', '-t', existing]).catch(() => undefined);
@@ -321,9 +326,8 @@ async function waitForShells(run: Runner, sessionId: SessionId, folder: string, 
   while (waiting.size > 0 && Date.now() < deadline) {
     // The replay ends with a new line: a cursor that moved right is the shell's prompt, printed
     // once its line editor has the terminal.
-    for (const line of await run(['list-panes', '-s', '-t', sessionId, '-F', '#{pane_id} #{cursor_x} #{pane_current_command}'])) {
-      const [id, cursorX, ...command] = line.split(' ');
-      if ((!shellName || command.join(' ') === shellName) && Number(cursorX) > 0) waiting.delete(id);
+    for (const pane of parseRows(PROMPT_ROW, await run(['list-panes', '-s', '-t', sessionId, '-F', formatString(PROMPT_ROW)]))) {
+      if ((!shellName || pane.command === shellName) && pane.cursorX > 0) waiting.delete(pane.id);
     }
     if (waiting.size > 0) await sleep(20);
   }
