@@ -23,6 +23,12 @@ export class LayoutParseError extends Error {
   }
 }
 
+/** The window size a layout was made for, from its head (`aaaa,120x40,…`, checksum optional). */
+export function layoutSize(layout: string): { width: number; height: number } | undefined {
+  const match = /^(?:[0-9a-f]{4},)?(\d+)x(\d+),/.exec(layout);
+  return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined;
+}
+
 export function parseLayout(layout: string): LayoutCell {
   const body = /^[0-9a-f]{4},/.test(layout) ? layout.slice(5) : layout;
   let at = 0;

@@ -1,5 +1,5 @@
 import { Runner } from '../../tmux/commands';
-import { layoutGeometry as geometry, layoutPaneCount, parseLayout, scaleLayout } from '../../tmux/layout';
+import { layoutGeometry as geometry, layoutPaneCount, layoutSize, parseLayout, scaleLayout } from '../../tmux/layout';
 import { Tree, WindowId } from '../../tmux/model';
 
 /** What the keeper reads from the tmux service (TmuxService satisfies it). */
@@ -53,18 +53,19 @@ export class LayoutKeeper {
         if (!kept || window.zoomed) continue;
         const now = geometry(window.layout);
         if (now === kept.expected) continue;
-        const size = sizeOf(window.layout);
-        if (!size || size === sizeOf(kept.expected) || window.panes.length !== layoutPaneCount(parseLayout(kept.saved))) {
+        const size = layoutSize(window.layout);
+        const expected = layoutSize(kept.expected);
+        const resized = size && !(expected && size.width === expected.width && size.height === expected.height);
+        if (!size || !resized || window.panes.length !== layoutPaneCount(parseLayout(kept.saved))) {
           this.kept.delete(window.id); // Changed by hand, not by a resize.
           continue;
         }
-        const [width, height] = size.split('x').map(Number);
-        const scaled = scaleLayout(kept.saved, width, height);
+        const scaled = scaleLayout(kept.saved, size.width, size.height);
         kept.expected = geometry(scaled);
-        this.applying = this.applying.then(() => this.source.run(['select-layout', '-t', window.id, scaled]).then(
-            () => undefined,
-            () => void this.kept.delete(window.id),
-          ),
+        const apply = () => this.source.run(['select-layout', '-t', window.id, scaled]);
+        this.applying = this.applying.then(apply).then(
+          () => undefined,
+          () => void this.kept.delete(window.id),
         );
       }
     }
@@ -75,8 +76,4 @@ export class LayoutKeeper {
     this.subscription.dispose();
     this.kept.clear();
   }
-}
-
-function sizeOf(layoutOrGeometry: string): string | undefined {
-  return /^(?:[0-9a-f]{4},)?(\d+x\d+),/.exec(layoutOrGeometry)?.[1];
 }

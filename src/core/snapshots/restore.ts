@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Runner, sessionExists } from '../../tmux/commands';
 import { formatString, int, parseRows, text } from '../../tmux/format';
 import { InvalidInputError, NoServerError } from '../../tmux/errors';
+import { layoutSize } from '../../tmux/layout';
 import { PaneId, SessionId, WindowId } from '../../tmux/model';
 import { assertSessionName, assertWindowName } from '../../tmux/names';
 import { escapeFormat } from '../../tmux/quote';
@@ -97,12 +98,6 @@ function planPanes(snapshot: Snapshot, choice: ProgramChoice): PlannedPane[] {
       return { window, pane };
     }),
   );
-}
-
-/** `aaaa,120x40,...`: the window size the layout was made for. */
-export function layoutSize(layout: string): { width: number; height: number } | undefined {
-  const match = /^[0-9a-f]{4},(\d+)x(\d+),/.exec(layout);
-  return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined;
 }
 
 /**
