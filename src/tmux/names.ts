@@ -54,6 +54,11 @@ export function suggestSessionName(folderName: string, taken: ReadonlySet<string
   if (!base) base = 'main';
   // Cut to length without splitting a surrogate pair (an emoji) in half.
   base = base.slice(0, MAX_NAME_LENGTH - 4).replace(/[\ud800-\udbff]$/, '');
+  return firstFreeName(base, taken);
+}
+
+/** `base`, else `base-2`, `base-3`…: the first name not taken. */
+export function firstFreeName(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) {
     const candidate = `${base}-${n}`;

@@ -5,7 +5,7 @@ import { PlannedProgram, planPrograms, ProgramChoice, RestoreCancelled, RestoreR
 import type { SnapshotEntry } from '../../core/snapshots/store';
 import { InvalidInputError } from '../../tmux/errors';
 import { Session } from '../../tmux/model';
-import { sessionNameProblem } from '../../tmux/names';
+import { firstFreeName, sessionNameProblem } from '../../tmux/names';
 import { TmuxService } from '../../tmux/service';
 import { eventually } from '../../tmux/wait';
 import { ExtensionContextServices } from '../context';
@@ -56,7 +56,7 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
   let replace = false;
   const taken = await sessionNames(service);
   if (taken.has(name)) {
-    const free = freeName(name, taken);
+    const free = firstFreeName(`${name}-restored`, taken);
     const choice = args.conflict ?? (await askConflict(name, free));
     if (choice === 'skip') return { entry, alreadyRunning: name };
     if (choice === 'attach') {
@@ -138,15 +138,6 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
     });
   }
   return { entry, result };
-}
-
-/** `<name>-restored`, else `<name>-restored-2`, ...: the first name no session has. */
-export function freeName(name: string, taken: ReadonlySet<string>): string {
-  const base = `${name}-restored`;
-  if (!taken.has(base)) return base;
-  for (let n = 2; ; n++) {
-    if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
-  }
 }
 
 /** Names on the server now: the tree may lag a change made a moment ago, so tmux is asked too. */
