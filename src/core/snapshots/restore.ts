@@ -8,6 +8,7 @@ import { layoutSize } from '../../tmux/layout';
 import { PaneId, SessionId, WindowId } from '../../tmux/model';
 import { assertSessionName, assertWindowName } from '../../tmux/names';
 import { escapeFormat } from '../../tmux/quote';
+import { sleep } from '../../tmux/wait';
 import { Snapshot, SnapshotPane, SnapshotWindow } from './document';
 import { commandLineOf, ProgramPolicy, programNames, shellQuote } from './programs';
 
@@ -326,8 +327,4 @@ async function waitForShells(run: Runner, sessionId: SessionId, folder: string, 
     }
     if (waiting.size > 0) await sleep(20);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomically } from './atomicFile';
 import { countPanes, MAX_SNAPSHOT_BYTES, parseSnapshotText, serializeSnapshot, Snapshot, SnapshotFileError, SnapshotKind, snapshotSchema } from './document';
+import { sleep } from '../../tmux/wait';
 import { snapshotLibraries } from './libraries';
 
 /**
@@ -161,21 +162,6 @@ const inProcessQueues = new Map<string, Promise<void>>();
 const heldHere = new Map<string, LockPurpose>();
 /** The locks the current call chain holds, to refuse a nested take that would wait for itself forever. */
 const heldByCaller = new AsyncLocalStorage<ReadonlyMap<string, { held: boolean }>>();
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      signal?.removeEventListener('abort', aborted);
-      resolve();
-    }
-    function aborted(): void {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener('abort', aborted, { once: true });
-  });
-}
 
 /** Waits for `promise`, but no later than `deadline`, and not past an abort. */
 async function waitUntil(promise: Promise<void>, deadline: number, signal: AbortSignal | undefined, busy: () => Error): Promise<void> {
