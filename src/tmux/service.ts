@@ -439,14 +439,16 @@ export class TmuxService {
   /**
    * Runs `body`, a burst of changes of our own (a restore builds dozens of windows and panes),
    * reading the tree once after it instead of after each change: every split fires our hooks,
-   * and each hook costs a whole-tree read. An explicit refresh() still reads at once.
+   * and each hook costs a whole-tree read. An explicit refresh() still reads at once. Resolves
+   * once the tree has been read after the burst, so callers see everything it made (a read taken
+   * in the middle, when the connection came up, would otherwise stand until the next event).
    */
   async batch<T>(body: () => Promise<T>): Promise<T> {
     this.batches++;
     try {
       return await body();
     } finally {
-      if (--this.batches === 0) this.requestSnapshot();
+      if (--this.batches === 0) await this.snapshot().catch((error: Error) => this.recordError(error));
     }
   }
 

@@ -125,7 +125,7 @@ describe('TmuxService state machine', function () {
       await sleep(300);
       assert.equal(service.getStats().snapshots, before, 'no tree read while the batch runs');
     });
-    await eventually('the six panes in the tree', () => service.tree.sessions[0]?.windows[0]?.panes.length === 6);
+    assert.equal(service.tree.sessions[0]?.windows[0]?.panes.length, 6, 'the tree is current once the batch resolves');
     assert.ok(service.getStats().snapshots - before <= 2, `${service.getStats().snapshots - before} reads after the batch`);
   });
 
