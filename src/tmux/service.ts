@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ControlClient } from './control';
 import { Emitter } from './emitter';
-import { NoServerError, TargetNotFoundError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
+import { NoServerError, TargetNotFoundError, TmuxCommandError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
 import { detectVersion, runTmux } from './exec';
 import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
 import { Logger, SILENT_LOGGER } from './log';
@@ -54,6 +54,9 @@ const WINDOW_EVENTS: ReadonlySet<Notification['type']> = new Set<Notification['t
   'window-add', 'unlinked-window-add', 'window-close', 'unlinked-window-close', 'window-renamed',
   'unlinked-window-renamed', 'layout-change', 'window-pane-changed',
 ]);
+
+/** How long a command that starts a server waits for a server that is shutting down to be gone. */
+const SERVER_EXIT_WAIT_MS = 5000;
 
 const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
 /** How soon to look again while a server that just started has no session yet (see doConnect). */
@@ -151,9 +154,26 @@ export class TmuxService {
    * through a one-shot process; the socket watcher then sees the new server and connects.
    */
   async runStartingServer(argv: readonly string[]): Promise<string[]> {
-    const lines = await this.run(argv);
-    if (!this.client || this.client.closed) await this.connect();
-    return lines;
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const lines = await this.run(argv);
+        if (!this.client || this.client.closed) await this.connect();
+        return lines;
+      } catch (error) {
+        // Right after a kill-server the old server lingers until its last client (an attached
+        // terminal, say) has exited, and closes every new connection meanwhile: a client cannot
+        // start a new server while the socket still answers. tmux says "server exited
+        // unexpectedly". Once the old server is gone, the same command starts a new one.
+        if (!(error instanceof NoServerError)) throw error;
+        if (Date.now() - started > SERVER_EXIT_WAIT_MS) {
+          if (!/server exited unexpectedly/i.test(error.stderr)) throw error;
+          throw new TmuxCommandError(`The previous tmux server on ${socketFilePath(this.address)} is still shutting down: a client attached to it has not exited. Close that terminal or client, then try again.`, error);
+        }
+        this.log.trace(`the previous server is still shutting down; trying again (${attempt + 1})`);
+        await delay(Math.min(50 * 2 ** attempt, 500));
+      }
+    }
   }
 
   /** Takes a fresh snapshot now and returns it. */

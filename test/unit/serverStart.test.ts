@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TmuxService } from '../../src/tmux/service';
-import { eventually, PrivateTmux } from './helpers/tmux';
+import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
 
 /**
  * A user's `tmux new-session` that starts a server must never fail because the extension is
@@ -75,19 +75,3 @@ describe('a server started outside while the service watches', function () {
     assert.deepEqual(failures, [], `${failures.length} of ${ROUNDS} new-session commands failed`);
   });
 });
-
-/** Whether the process runs; a zombie (a container whose init does not reap) counts as gone. */
-function processAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    // No /proc (macOS): ask the kernel.
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}

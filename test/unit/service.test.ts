@@ -1,13 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { listProcesses } from '../../src/core/processes';
 import { CHANNEL_PREFIX } from '../../src/tmux/hooks';
+import { newSessionArgs } from '../../src/tmux/commands';
 import { findById } from '../../src/tmux/model';
 import { ServerState, TmuxService } from '../../src/tmux/service';
-import { eventually, PrivateTmux } from './helpers/tmux';
+import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
 
 /**
  * The service's life against a real server. tmux is run through a small wrapper that logs every
@@ -107,6 +108,37 @@ describe('TmuxService state machine', function () {
     await eventually('the session in the tree', () => service.tree.sessions.some((s) => s.name === 'back again'), 1000);
     assert.deepEqual(states.filter((s, i) => s !== states[i - 1]), ['noServer', 'ok', 'noServer', 'ok']);
     assert.ok(connectMs < 1000, `connected ${connectMs} ms after the server started`);
+  });
+
+  it('starts a new session right after kill-server, while the old server still waits for a client to leave', async function () {
+    this.timeout(30_000);
+    server.tmux('new-session', '-d', '-s', 'old');
+    const service = makeService();
+    await service.start();
+    await eventually('connected', () => service.state.kind === 'ok');
+    // A client that cannot answer the server's goodbye (stopped, like a busy terminal) keeps the
+    // killed server alive; meanwhile it closes every new connection.
+    const lingering = spawn('tmux', ['-S', server.socketPath, '-C', 'attach'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, TMUX: '' } });
+    try {
+      await eventually('the second client attached', () => server.tmux('list-clients').split('\n').filter(Boolean).length >= 3);
+      const serverPid = Number(server.tmux('display-message', '-p', '#{pid}').trim());
+      lingering.kill('SIGSTOP');
+      server.tmux('kill-server');
+      await eventually('no server', () => service.state.kind === 'noServer');
+      assert.throws(() => server.tmux('new-session', '-d', '-s', 'too-soon'), /server exited unexpectedly/, 'the old server is still there, refusing connections');
+      assert.ok(processAlive(serverPid));
+      await assert.rejects(service.runStartingServer(newSessionArgs({ name: 'fresh' })), /is still shutting down: a client attached to it has not exited\. Close that terminal or client, then try again\./);
+      assert.ok(processAlive(serverPid));
+      // Once the client leaves, the same command (already waiting) starts a new server.
+      setTimeout(() => lingering.kill('SIGCONT'), 500);
+      const [id] = await service.runStartingServer(newSessionArgs({ name: 'fresh' }));
+      assert.match(id, /^\$\d+$/);
+      assert.equal(processAlive(serverPid), false, 'the new session is on a new server');
+      await eventually('the new session in the tree', () => service.state.kind === 'ok' && service.tree.sessions.map((s) => s.name).join() === 'fresh');
+    } finally {
+      lingering.kill('SIGCONT');
+      lingering.kill();
+    }
   });
 
   it('batch: a burst of its own changes costs one tree read after it, not one per change', async function () {

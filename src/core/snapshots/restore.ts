@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Runner, sessionExists } from '../../tmux/commands';
 import { formatString, int, parseRows, text } from '../../tmux/format';
-import { InvalidInputError, NoServerError } from '../../tmux/errors';
+import { InvalidInputError } from '../../tmux/errors';
 import { layoutSize } from '../../tmux/layout';
 import { PaneId, SessionId, WindowId } from '../../tmux/model';
 import { assertSessionName, assertWindowName } from '../../tmux/names';
@@ -146,7 +146,7 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
           if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
           if (size) argv.push('-x', String(size.width), '-y', String(size.height));
           if (command) argv.push('--', command);
-          const [created] = parseRows(CREATED_ROW, await startingServer(run, argv));
+          const [created] = parseRows(CREATED_ROW, await run(argv));
           sessionId = created.sessionId as SessionId;
           windowId = created.windowId as WindowId;
           ids.push(created.paneId as PaneId);
@@ -220,22 +220,6 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
     if (sessionId) await run(['kill-session', '-t', sessionId]).catch(() => undefined);
     fs.rmSync(folder, { recursive: true, force: true });
     throw options.signal?.aborted ? new RestoreCancelled() : error;
-  }
-}
-
-/**
- * Runs the command that creates the session. Right after a kill-server (the usual reason to
- * restore) the old server may still be closing its socket and refuse us: a moment later a new
- * server starts.
- */
-async function startingServer(run: Runner, argv: readonly string[]): Promise<string[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run(argv);
-    } catch (error) {
-      if (!(error instanceof NoServerError) || attempt === 5) throw error;
-      await sleep(100 * attempt);
-    }
   }
 }
 

@@ -89,3 +89,19 @@ export function usePrivateControlClient(sessionName: string): { readonly client:
   });
   return fixture;
 }
+
+/** Whether the process runs; a zombie (a container whose init does not reap) counts as gone. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    // No /proc (macOS): ask the kernel.
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
