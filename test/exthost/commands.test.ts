@@ -174,9 +174,9 @@ describe('Tmux Session Manager in VS Code', function () {
   });
 
   it('follows the server dying and coming back', async function () {
-    tmux('kill-server');
+    const killed = killServer();
     await eventually('no server in the status bar', () => /no server/.test(tsm.statusBar.text), 1000);
-    await killServer();
+    await killed;
     const checks = await execute<HealthCheck[]>('showHealth', { silent: true });
     assert.deepEqual(checks.find((c) => c.id === 'server')?.fixes, ['startServer']);
     tmux('new-session', '-d', '-s', 'reborn');

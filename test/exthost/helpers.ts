@@ -28,15 +28,20 @@ export function serverRunning(): boolean {
 }
 
 /**
- * Kills the suite's server and waits until it no longer answers: `tmux kill-server` returns before
- * the server has exited, and a client started in that moment fails with "server exited unexpectedly".
+ * Kills the suite's server and waits until its process has exited. `tmux kill-server` returns
+ * before that, and the server lingers while a client (an attach terminal, say) has not yet left;
+ * meanwhile it closes every connection, so list-sessions fails as if no server ran but a
+ * new-session fails with "server exited unexpectedly".
  */
 export async function killServer(): Promise<void> {
+  let pid = 0;
   try {
+    pid = Number(tmux('display-message', '-p', '#{pid}').trim());
     tmux('kill-server');
   } catch {
     // No server: nothing to do.
   }
+  if (pid > 0) await eventually(`tmux server ${pid} to exit`, () => !processAlive(pid), 10_000);
   await eventually('the server gone', () => !serverRunning(), 5000);
 }
 
@@ -46,7 +51,7 @@ export async function api(): Promise<TmuxSessionManagerApi> {
   return extension.activate();
 }
 
-import { eventually } from '../unit/helpers/tmux';
+import { eventually, processAlive } from '../unit/helpers/tmux';
 
 export { eventually };
 
