@@ -61,6 +61,8 @@ export class ControlClient {
   private closedWith: Closed | undefined;
   private closeRequested = false;
   private readonly decoders = new Map<string, TextDecoder>();
+  /** Settles {@link ready}'s wait for the attach; undefined once it has. */
+  private attachSettled: ((error?: Error) => void) | undefined;
 
   private readonly notificationEmitter = new Emitter<Notification>();
   private readonly outputEmitter = new Emitter<{ paneId: string; text: string }>();
@@ -93,8 +95,22 @@ export class ControlClient {
     this.process.on('exit', (code, signal) => {
       this.finish(stderr.trim() || (signal ? `tmux ended by ${signal}` : `tmux exited with code ${code}`));
     });
-    // tmux answers the attach with a block of its own; a first command of ours proves the pipe works.
-    this.ready = this.command(['display-message', '-p', 'ready']).then(() => undefined);
+    // Ready means attached. tmux reads our stdin apart from the attach command it got on the
+    // socket, and may run lines we send first before the attach: a first command then answers
+    // for a client with no session, and a `wait-for` sent next (the change listener's) would hold
+    // the attach behind it in the client's queue indefinitely. tmux tells a control client it
+    // is attached with %session-changed; a first command after that proves the pipe works.
+    const timeoutMs = options.commandTimeoutMs ?? 10_000;
+    const attached = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TmuxTimeoutError(`tmux did not attach the control client within ${timeoutMs} ms`, { argv: args, stderr: '' })), timeoutMs);
+      this.attachSettled = (error) => {
+        clearTimeout(timer);
+        this.attachSettled = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+    });
+    this.ready = attached.then(() => this.command(['display-message', '-p', 'ready'])).then(() => undefined);
     this.ready.catch(() => undefined);
   }
 
@@ -199,13 +215,18 @@ export class ControlClient {
       this.finish(notification.reason || 'tmux closed the control connection');
       return;
     }
+    if (notification.type === 'session-changed') this.attachSettled?.();
     this.notificationEmitter.fire(notification);
   }
 
   private endBlock(failed: boolean): void {
     const block = this.block!;
     this.block = undefined;
-    if (!block.ours) return;
+    if (!block.ours) {
+      // The only block of tmux's own that can fail is the attach: keep its reason.
+      if (failed) this.attachSettled?.(classifyFailure({ argv: ['attach-session'], stderr: block.lines.join('\n') }));
+      return;
+    }
     const pending = this.queue[0];
     if (!pending) {
       this.protocolError('a reply arrived for no command');
@@ -247,6 +268,7 @@ export class ControlClient {
   private finish(reason: string): void {
     if (this.closedWith) return;
     this.closedWith = { reason, requested: this.closeRequested };
+    this.attachSettled?.(classifyFailure({ argv: ['attach-session'], stderr: reason }));
     for (const pending of this.queue.splice(0)) {
       clearTimeout(pending.timer);
       if (!pending.abandoned) pending.reject(classifyFailure({ argv: pending.argv, stderr: reason }));
