@@ -23,8 +23,16 @@ export type CommandObserver = (argv: readonly string[], error?: Error) => void;
  * whenever no control-mode connection is up. Arguments go as an array, never through a shell.
  */
 export async function runTmux(address: ServerAddress, args: readonly string[], options: RunOptions = {}, observe?: CommandObserver): Promise<RunResult> {
+  return runTmuxCommands(address, [args], options, observe);
+}
+
+/**
+ * Runs several commands in one process, as one command list: tmux runs them one after the other
+ * without letting another client's command in between.
+ */
+export async function runTmuxCommands(address: ServerAddress, list: readonly (readonly string[])[], options: RunOptions = {}, observe?: CommandObserver): Promise<RunResult> {
   // -u: the output is read as UTF-8 whatever the locale (see ControlClient).
-  const argv = [...serverFlags(address), '-u', ...args.map(literalArgument)];
+  const argv = [...serverFlags(address), '-u', ...list.flatMap((args, i) => [...(i > 0 ? [';'] : []), ...args.map(literalArgument)])];
   try {
     const result = await execa(address.tmuxPath, argv, {
       timeout: options.timeoutMs ?? 10_000,

@@ -3,12 +3,13 @@ import * as path from 'node:path';
 import { ControlClient } from './control';
 import { Emitter } from './emitter';
 import { NoServerError, TargetNotFoundError, TmuxCommandError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
-import { detectVersion, runTmux } from './exec';
+import { CommandObserver, detectVersion, runTmux, runTmuxCommands } from './exec';
 import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
 import { Logger, SILENT_LOGGER } from './log';
 import { EMPTY_TREE, Tree } from './model';
 import { Notification, STRUCTURAL } from './notifications';
 import { ServerAddress, socketFilePath } from './server';
+import { acquireServerLock, newLockToken, releaseIfHeldArgs, SERVER_LOCK_OPTION, setLockArgs } from './serverLock';
 import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
 import { formatString, parseRows } from './format';
 import { TmuxVersion } from './version';
@@ -55,6 +56,8 @@ const WINDOW_EVENTS: ReadonlySet<Notification['type']> = new Set<Notification['t
   'unlinked-window-renamed', 'layout-change', 'window-pane-changed',
 ]);
 
+/** How long a connect or a burst of changes waits for another window's hold of the server lock. */
+const SERVER_LOCK_WAIT_MS = 20_000;
 /** How long a command that starts a server waits for a server that is shutting down to be gone. */
 const SERVER_EXIT_WAIT_MS = 5000;
 
@@ -91,6 +94,12 @@ export class TmuxService {
   private connectAgain = false;
   /** Bursts of our own changes in progress (see batch): events only mark the tree stale. */
   private batches = 0;
+  /** This service's hold of the server lock (see withServerLock): its users, its token once taken. */
+  private lockUsers = 0;
+  private lockHold: Promise<string | undefined> | undefined;
+  private lockReleased: Promise<void> = Promise.resolve();
+  private lockOnServerStart = false;
+  private readonly observer: CommandObserver = (argv, error) => this.observe(argv, error);
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
   private readonly stateEmitter = new Emitter<ServerState>();
@@ -157,7 +166,7 @@ export class TmuxService {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        const lines = await this.run(argv);
+        const lines = this.lockOnServerStart && (!this.client || this.client.closed) ? await this.startServerLocked(argv) : await this.run(argv);
         if (!this.client || this.client.closed) await this.connect();
         return lines;
       } catch (error) {
@@ -255,6 +264,13 @@ export class TmuxService {
       return;
     }
     this.emptyPolls = 0;
+    // Our connect must not overlap another window's burst of changes (see serverLock.ts).
+    await this.withServerLock(() => this.attach());
+  }
+
+  /** Starts the control client and the change listener, and reads the tree. */
+  private async attach(): Promise<void> {
+    if (this.disposed || (this.client && !this.client.closed)) return;
     const client = new ControlClient(this.address, {
       onSend: (line) => this.log.trace(`→ ${line.length > 300 ? line.slice(0, 300) + '…' : line}`),
     });
@@ -466,10 +482,59 @@ export class TmuxService {
   async batch<T>(body: () => Promise<T>): Promise<T> {
     this.batches++;
     try {
-      return await body();
+      // Another window must not connect in the middle of it (see serverLock.ts).
+      return await this.withServerLock(body);
     } finally {
       if (--this.batches === 0) await this.snapshot().catch((error: Error) => this.recordError(error));
     }
+  }
+
+  /**
+   * Runs `body` holding the lock in the server (serverLock.ts). Nested and concurrent callers in
+   * this service share one hold. With no server yet, the command of `body` that starts one takes
+   * the lock in the same command list (startServerLocked), so nobody can connect in between.
+   */
+  private async withServerLock<T>(body: () => Promise<T>): Promise<T> {
+    if (this.lockUsers++ === 0) {
+      // A new hold starts after the previous one's release, which would otherwise free it.
+      this.lockHold = this.lockReleased.then(() => this.takeServerLock());
+    }
+    try {
+      await this.lockHold;
+      return await body();
+    } finally {
+      if (--this.lockUsers === 0) {
+        const hold = this.lockHold!;
+        this.lockHold = undefined;
+        this.lockOnServerStart = false;
+        this.lockReleased = hold.then(async (token) => {
+          if (token) await runTmux(this.address, releaseIfHeldArgs(token), { timeoutMs: 3000 }, this.observer).catch(() => undefined);
+        });
+        await this.lockReleased;
+      }
+    }
+  }
+
+  /** Resolves to the token it holds the lock with; never throws: a lock that cannot be had must not stop anything. */
+  private async takeServerLock(): Promise<string | undefined> {
+    // A token per hold: its time tells others how long it has been held.
+    const token = newLockToken();
+    try {
+      if (await acquireServerLock(this.address, token, SERVER_LOCK_WAIT_MS, this.observer)) return token;
+      this.log.warn(`another window or tool kept ${SERVER_LOCK_OPTION} for over ${SERVER_LOCK_WAIT_MS / 1000} s; going on without it`);
+    } catch (error) {
+      if (error instanceof NoServerError) this.lockOnServerStart = true;
+      else this.log.warn(`could not take the server lock: ${(error as Error).message}`);
+    }
+    return undefined;
+  }
+
+  private async startServerLocked(argv: readonly string[]): Promise<string[]> {
+    const token = newLockToken();
+    const { stdout } = await runTmuxCommands(this.address, [argv, setLockArgs(token)], {}, this.observer);
+    this.lockOnServerStart = false;
+    this.lockHold = Promise.resolve(token);
+    return splitLines(stdout);
   }
 
   /** Takes a whole snapshot now, or waits for the one that will follow the one in flight. */
