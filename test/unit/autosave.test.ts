@@ -202,10 +202,29 @@ describe('Autosaver against real tmux', function () {
     assert.equal(files().length, 4);
   });
 
+  it('saves a session whose shell changed folder, though tmux reported no change', async function () {
+    const autosaver = makeAutosaver();
+    await autosaver.saveNow();
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tsm-cd-'));
+    try {
+      server.tmux('send-keys', '-t', 'alpha:0', `cd '${folder}'`, 'Enter');
+      await eventually('the shell in the new folder', () => server.tmux('display-message', '-p', '-t', 'alpha:0', '#{pane_current_path}').trim() === fs.realpathSync(folder), 5000);
+      const record = await autosaver.saveNow();
+      assert.equal(record.sessionsWritten, 1, 'the new folder is a change worth saving');
+      const manifest = await store.readManifest();
+      assert.equal(read(manifest!.sessions.alpha).session.windows[0].panes[0].cwd, fs.realpathSync(folder));
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('the manifest names every live session and the file holding it', async function () {
     const betaId = server.newSession('beta two');
     server.newSession('γ "3";x');
     await eventually('three sessions', () => service.tree.sessions.length === 3);
+    // As in beforeEach: a new window is renamed after its shell once that starts (slow under load).
+    const settled = () => service.tree.sessions.every((s) => s.windows.every((w) => w.name === w.panes[0].currentCommand && w.name !== 'tmux'));
+    await eventually('every window named after its shell', settled, 5000);
     const autosaver = makeAutosaver();
     await autosaver.saveNow();
     const manifest = await store.readManifest();
@@ -234,7 +253,8 @@ describe('Autosaver against real tmux', function () {
     assert.match(record.skipped ?? '', /tmux is not connected \((noServer|reconnecting)\)/);
     assert.equal(autosaver.last?.sessionsWritten, 1, 'a skipped run does not replace the last record');
 
-    const empty = makeAutosaver({}, { tree: { sessions: [], takenAt: Date.now() }, state: { kind: 'ok' }, onDidChangeTree: () => ({ dispose() {} }), run: service.run.bind(service) });
+    const noSessions = { sessions: [], takenAt: Date.now() };
+    const empty = makeAutosaver({}, { tree: noSessions, state: { kind: 'ok' }, onDidChangeTree: () => ({ dispose() {} }), refresh: async () => noSessions, run: service.run.bind(service) });
     assert.equal((await empty.saveNow()).skipped, 'the server has no sessions');
 
     assert.equal(captures, 1);

@@ -69,6 +69,7 @@ function staticSource(name: string): AutosaveSource {
     tree,
     state: { kind: 'ok' },
     onDidChangeTree: () => ({ dispose() {} }),
+    refresh: async () => tree,
     run: async () => {
       throw new Error('no tmux in this test');
     },

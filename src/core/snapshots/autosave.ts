@@ -14,6 +14,8 @@ export interface AutosaveSource {
   readonly tree: Tree;
   readonly state: { readonly kind: string };
   onDidChangeTree(listener: (tree: Tree) => void): { dispose(): void };
+  /** Reads the tree anew: tmux tells nobody when a shell changes folder, so the held tree can be behind. */
+  refresh(): Promise<Tree>;
   run: Runner;
 }
 
@@ -197,7 +199,10 @@ export class Autosaver {
     if (reason) return skipped(reason);
     // Structure first: scrollback is what costs (tmux formats every line), and only sessions
     // that changed are written, so only theirs is read.
-    const structures = await this.capture(this.source.tree.sessions, 0);
+    // The tree is read now, not taken as held: a `cd` in a shell changes no structure and fires
+    // no event, and a save on the timer is exactly what should catch it.
+    const tree = await this.source.refresh();
+    const structures = await this.capture(tree.sessions, 0);
     if (structures.length === 0) return skipped('the sessions closed while they were read');
 
     const previous = await this.store.readManifest();
@@ -218,7 +223,7 @@ export class Autosaver {
       else changed.push({ name, fingerprint });
     }
     const changedNames = new Set(changed.map((c) => c.name));
-    const full = this.options.scrollbackLines > 0 ? await this.capture(this.source.tree.sessions.filter((s) => changedNames.has(s.name)), this.options.scrollbackLines) : structures.filter((s) => changedNames.has(s.session.name));
+    const full = this.options.scrollbackLines > 0 ? await this.capture(tree.sessions.filter((s) => changedNames.has(s.name)), this.options.scrollbackLines) : structures.filter((s) => changedNames.has(s.session.name));
     const entries = await this.store.saveMany(full);
     for (const entry of entries) {
       this.fingerprints.set(entry.id, changed.find((c) => c.name === entry.sessionName)?.fingerprint ?? '');

@@ -78,6 +78,7 @@ function sourceOf(service: TmuxService): AutosaveSource {
       return service.state;
     },
     onDidChangeTree: (listener) => service.onDidChangeTree(listener),
+    refresh: () => service.refresh(),
     run: (argv) => service.run(argv),
   };
 }
