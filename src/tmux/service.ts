@@ -13,6 +13,7 @@ import { acquireServerLock, newLockToken, releaseIfHeldArgs, SERVER_LOCK_OPTION,
 import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
 import { formatString, parseRows } from './format';
 import { TmuxVersion } from './version';
+import { sleep } from './wait';
 
 export type ServerState =
   | { readonly kind: 'connecting' }
@@ -174,13 +175,13 @@ export class TmuxService {
         // terminal, say) has exited, and closes every new connection meanwhile: a client cannot
         // start a new server while the socket still answers. tmux says "server exited
         // unexpectedly". Once the old server is gone, the same command starts a new one.
-        if (!(error instanceof NoServerError)) throw error;
+        // "no server running" is a true answer (a command that starts no server found none).
+        if (!(error instanceof NoServerError) || !/server exited unexpectedly/i.test(error.stderr)) throw error;
         if (Date.now() - started > SERVER_EXIT_WAIT_MS) {
-          if (!/server exited unexpectedly/i.test(error.stderr)) throw error;
           throw new TmuxCommandError(`The previous tmux server on ${socketFilePath(this.address)} is still shutting down: a client attached to it has not exited. Close that terminal or client, then try again.`, error);
         }
         this.log.trace(`the previous server is still shutting down; trying again (${attempt + 1})`);
-        await delay(Math.min(50 * 2 ** attempt, 500));
+        await sleep(Math.min(50 * 2 ** attempt, 500));
       }
     }
   }

@@ -108,6 +108,11 @@ describe('the server lock', function () {
     await restoring.start();
     let batchEnded = 0;
     await restoring.batch(async () => {
+      // As a restore begins: a look for conflicting names, which starts no server and finds none,
+      // at once (no waiting as for a server that is shutting down).
+      const asked = Date.now();
+      await assert.rejects(restoring.runStartingServer(['list-sessions', '-F', '#{session_name}']), /No tmux server is running/);
+      assert.ok(Date.now() - asked < 1000, `"no server" took ${Date.now() - asked} ms`);
       await restoring.runStartingServer(newSessionArgs({ name: 'first' }));
       assert.match(holder(), new RegExp(`^${process.pid}-`), 'the new server starts locked');
       await sleep(800);
