@@ -6,10 +6,10 @@
  * to every control client (%sessions-changed, %session-window-changed, %window-pane-changed…) to
  * one that is half way through identifying itself. Identifying takes tmux three passes of its
  * loop (the client's stdin and stdout descriptors arrive in messages of their own), so a window
- * that connects while another window restores sessions (after a reboot, say) could take the server
- * down. Our own bursts of changes and our own connects therefore exclude
- * each other through this lock; a user's own commands cannot be made to wait, but they are rare
- * in the few milliseconds a connect takes.
+ * that connects while another window restores sessions (after a reboot, say) could take the
+ * server down. Our own bursts of changes and our own connects therefore exclude each other
+ * through this lock; a user's own commands cannot be made to wait, but they are rare in the few
+ * milliseconds a connect takes.
  *
  * The lock is a global user option holding "<pid>-<ms since epoch>-<random>" of its holder. tmux
  * runs a command and what `if-shell -F` inserts after it without letting another client in, so
@@ -26,7 +26,7 @@ export const SERVER_LOCK_OPTION = '@tmux-session-manager-busy';
 export const SERVER_LOCK_STALE_MS = 60_000;
 const RETRY_MS = 25;
 
-/** A token naming one holder: this process and a random part, so two services in one process differ. */
+/** A token naming one hold: this process, when the hold began, and a random part (two services in one process differ). */
 export function newLockToken(now = Date.now()): string {
   return `${process.pid}-${now}-${Math.random().toString(36).slice(2, 10)}`;
 }
