@@ -8,6 +8,7 @@ import type { AutosaveRecord } from '../../src/core/snapshots/autosave';
 import type { SnapshotEntry } from '../../src/core/snapshots/store';
 import type { Session } from '../../src/tmux/model';
 import type { ExtensionContextServices } from '../../src/vscode/context';
+import { Cancelled } from '../../src/vscode/pick';
 import { readSettings } from '../../src/vscode/settings';
 import type { RestoreOutcome } from '../../src/vscode/snapshots/restoreFlow';
 import { offerRestoreAfterReboot, restoreMany } from '../../src/vscode/snapshots/startup';
@@ -278,5 +279,38 @@ describe('Snapshots: save and restore in VS Code', function () {
     } finally {
       offer.dispose();
     }
+  });
+
+  it('restoring several sessions asks once about the programs of all of them; dismissing restores none', async function () {
+    await killServer();
+    const names = ['snap-ask-a', 'snap-ask-b'];
+    for (const name of names) {
+      tmux('new-session', '-d', '-s', name, '-n', 'work', '-c', folder);
+      tmux('send-keys', '-t', `=${name}:work.0`, 'sleep 3600', 'Enter');
+    }
+    const sleeping = (name: string) => tmux('display-message', '-p', '-t', `=${name}:work.0`, '#{pane_current_command}').trim() === 'sleep';
+    await eventually('sleep running in both', () => names.every(sleeping));
+    await eventually('both in the tree', () => names.every((name) => sessionNamed(name)));
+    const entries: SnapshotEntry[] = [];
+    for (const name of names) entries.push(...(await execute<SnapshotEntry[]>('saveSession', sessionNamed(name), { label: 'with sleep' })));
+    await killServer();
+    await eventually('no server', () => tsm.service().state.kind === 'noServer');
+    // "all" restores any program, and asks before starting one outside the safe list.
+    const ctx: ExtensionContextServices = { ...startupContext('ask'), settings: () => ({ ...readSettings(), restorePrograms: 'all' }) };
+
+    const dismissed = await restoreMany(ctx, entries, async () => {
+      throw new Cancelled();
+    });
+    assert.deepEqual(dismissed, []);
+    assert.equal(tsm.service().state.kind, 'noServer', 'a dismissed question builds nothing, not even a server');
+
+    const questions: string[][] = [];
+    const restored = await restoreMany(ctx, entries, async (programs) => {
+      questions.push(programs.map((p) => `${p.window} · pane ${p.paneIndex}: ${p.command}`));
+      return true;
+    });
+    assert.deepEqual(restored, names);
+    assert.deepEqual(questions, [['snap-ask-a › work · pane 0: sleep 3600', 'snap-ask-b › work · pane 0: sleep 3600']], 'one question, naming each session');
+    await eventually('sleep started again in both', () => names.every(sleeping), 8000);
   });
 });

@@ -22,7 +22,7 @@ export interface RestoreArgs {
   readonly name?: string;
   /** When a session of that name exists: attach to it, restore under a free name, or replace it. Asked when omitted. */
   readonly conflict?: ConflictChoice;
-  /** With the policy "all": start the programs outside the safe list or not, without asking. */
+  /** Start the programs outside the safe list (resume commands, and with "all" any program) or not, without asking. */
   readonly runPrograms?: boolean;
   /** No "Restored …" message (the after-reboot offer sums several restores up in one). */
   readonly quiet?: boolean;
@@ -198,6 +198,37 @@ async function programApproval(snapshot: Snapshot, choice: ProgramChoice, args: 
     if (decision === undefined) decision = await askPrograms(programs, false);
     return decision;
   };
+}
+
+/** Asks whether to start programs outside the safe list; true: run them. */
+export type ProgramQuestion = (programs: readonly PlannedProgram[]) => Promise<boolean>;
+
+/**
+ * Restoring several sessions at once (after a reboot) asks about their programs once, not once
+ * per session: five agent sessions would otherwise stack five modal questions. Sessions that are
+ * running already are left out, as the restore will leave them alone. Undefined: nothing to ask.
+ * A dismissed question throws Cancelled, so nothing is restored.
+ */
+export async function approveProgramsOfMany(
+  ctx: ExtensionContextServices,
+  entries: readonly SnapshotEntry[],
+  ask: ProgramQuestion = (programs) => askPrograms(programs, true),
+): Promise<boolean | undefined> {
+  const settings = ctx.settings();
+  const choice: ProgramChoice = { policy: settings.restorePrograms, safePrograms: settings.safePrograms, restoreCommands: settings.restoreCommands };
+  if (choice.policy === 'none') return undefined;
+  const running = await sessionNames(ctx.service());
+  const unsafe: PlannedProgram[] = [];
+  for (const entry of entries) {
+    if (entry.broken || running.has(entry.sessionName)) continue;
+    // An unreadable file fails its own restore later, with its reason.
+    const snapshot = await ctx.store().read(entry).catch(() => undefined);
+    if (!snapshot) continue;
+    for (const program of planPrograms(snapshot, choice)) {
+      if (!program.safe) unsafe.push({ ...program, window: `${snapshot.session.name} › ${program.window}` });
+    }
+  }
+  return unsafe.length > 0 ? ask(unsafe) : undefined;
 }
 
 async function askPrograms(programs: readonly PlannedProgram[], dismissCancels: boolean): Promise<boolean> {

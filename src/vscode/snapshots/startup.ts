@@ -4,7 +4,7 @@ import { ExtensionContextServices } from '../context';
 import { plural } from '../format';
 import { Cancelled } from '../pick';
 import { entryDescription, entryLabel, savedAtText } from './describe';
-import { restoreEntry } from './restoreFlow';
+import { approveProgramsOfMany, ProgramQuestion, restoreEntry } from './restoreFlow';
 
 /** States in which the server's sessions are known: the offer can be decided. */
 const SETTLED = new Set(['ok', 'noServer']);
@@ -94,15 +94,23 @@ async function presentOffer(ctx: ExtensionContextServices, offer: Offer): Promis
 /**
  * One after the other; a cancelled restore stops the rest, a failed one does not. A session that
  * is running by then is left alone: after a reboot every open VS Code window makes the offer, and
- * accepting it in two of them must not restore each session twice.
+ * accepting it in two of them must not restore each session twice. Programs outside the safe list
+ * are asked about once, for all the sessions, before any is built.
  */
-export async function restoreMany(ctx: ExtensionContextServices, entries: readonly SnapshotEntry[]): Promise<string[]> {
+export async function restoreMany(ctx: ExtensionContextServices, entries: readonly SnapshotEntry[], askPrograms?: ProgramQuestion): Promise<string[]> {
+  let runPrograms: boolean | undefined;
+  try {
+    runPrograms = await approveProgramsOfMany(ctx, entries, askPrograms);
+  } catch (error) {
+    if (error instanceof Cancelled) return [];
+    throw error;
+  }
   const restored: string[] = [];
   const running: string[] = [];
   const failed: string[] = [];
   for (const entry of entries) {
     try {
-      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'skip' });
+      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'skip', runPrograms });
       if (outcome.result) restored.push(outcome.result.name);
       if (outcome.alreadyRunning) running.push(outcome.alreadyRunning);
     } catch (error) {
