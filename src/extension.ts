@@ -9,7 +9,7 @@ import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
 import { affectsAutosave, affectsConnection, affectsStore, readSettings, Settings } from './vscode/settings';
 import { AutosaveController } from './vscode/snapshots/autosave';
-import { offerRestoreAfterReboot } from './vscode/snapshots/startup';
+import { hasAutosave, offerRestoreAfterReboot } from './vscode/snapshots/startup';
 import { SNAPSHOTS_VIEW_ID, SnapshotNode, SnapshotTreeProvider } from './vscode/snapshots/view';
 import { HealthStatusBar } from './vscode/statusBar';
 import { AttachTerminals } from './vscode/terminals';
@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     layoutKeeper: () => layoutKeeper,
   };
 
-  let stateSubscription = followState(service, treeView);
+  let stateSubscription = followState(service, treeView, services);
   context.subscriptions.push(
     log,
     treeProvider,
@@ -93,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
         treeProvider.bind(service);
         statusBar.bind(service);
         stateSubscription.dispose();
-        stateSubscription = followState(service, treeView);
+        stateSubscription = followState(service, treeView, services);
         layoutKeeper.dispose();
         layoutKeeper = new LayoutKeeper(service);
         currentKeeper = layoutKeeper;
@@ -121,12 +121,24 @@ function createStore(settings: Settings, log: vscode.LogOutputChannel): Snapshot
   return new SnapshotStore(settings.dataDir, { log: { warn: (message) => log.warn(message) } });
 }
 
-/** Mirrors the state into a context key (welcome views and menus read it) and the view's message. */
-function followState(service: TmuxService, view: vscode.TreeView<TmuxObject>): vscode.Disposable {
+/**
+ * Mirrors the state into a context key (welcome views and menus read it) and the view's message.
+ * With no server, also whether the last autosave could bring sessions back, so the welcome view
+ * and the status bar offer that only when it would do something.
+ */
+function followState(service: TmuxService, view: vscode.TreeView<TmuxObject>, services: ExtensionContextServices): vscode.Disposable {
   const apply = () => {
     const state = service.state;
     void vscode.commands.executeCommand('setContext', 'tmuxSessionManager.state', state.kind);
     view.message = state.kind === 'reconnecting' ? `Reconnecting to tmux… (${state.reason})` : undefined;
+    if (state.kind === 'noServer') {
+      void hasAutosave(services)
+        .catch(() => false)
+        .then((available) => {
+          void vscode.commands.executeCommand('setContext', 'tmuxSessionManager.hasAutosave', available);
+          services.statusBar.setAutosaveToRestore(available);
+        });
+    }
   };
   apply();
   return service.onDidChangeState(apply);

@@ -67,6 +67,7 @@ export class HealthStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private subscriptions: vscode.Disposable[] = [];
   private autosave: AutosaveStatus | undefined;
+  private autosaveToRestore = false;
 
   constructor(private service: TmuxService) {
     this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Left, 10);
@@ -100,6 +101,13 @@ export class HealthStatusBar implements vscode.Disposable {
     this.update();
   }
 
+  /** With no server, the tooltip offers to restore the last autosave, when there is one. */
+  setAutosaveToRestore(available: boolean): void {
+    if (this.autosaveToRestore === available) return;
+    this.autosaveToRestore = available;
+    this.update();
+  }
+
   update(): void {
     const state = this.service.state;
     const tree = this.service.tree;
@@ -115,7 +123,7 @@ export class HealthStatusBar implements vscode.Disposable {
     const tree = this.service.tree;
     const windows = tree.sessions.reduce((n, s) => n + s.windows.length, 0);
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: ['tmuxSessionManager.showHealth', 'tmuxSessionManager.newSession', 'tmuxSessionManager.showLog'] };
+    md.isTrusted = { enabledCommands: ['tmuxSessionManager.showHealth', 'tmuxSessionManager.newSession', 'tmuxSessionManager.showLog', 'tmuxSessionManager.restoreAutosaved'] };
     md.appendMarkdown(`**tmux** — ${escape(look.summary)}\n\n`);
     md.appendMarkdown(`| | |\n|---|---|\n`);
     md.appendMarkdown(`| tmux | \`${escape(this.service.address.tmuxPath)}\` ${stats.version ? stats.version.text : ''} |\n`);
@@ -128,7 +136,10 @@ export class HealthStatusBar implements vscode.Disposable {
     if (stats.lastError) md.appendMarkdown(`| last error | ${escape(stats.lastError.message)} (${new Date(stats.lastError.at).toLocaleTimeString()}) |\n`);
     if (this.autosave) md.appendMarkdown(`| last autosave | ${escape(describeAutosave(this.autosave))} |\n`);
     md.appendMarkdown(`\n[Health report](command:tmuxSessionManager.showHealth) · [Log](command:tmuxSessionManager.showLog)`);
-    if (this.service.state.kind === 'noServer') md.appendMarkdown(' · [New session](command:tmuxSessionManager.newSession)');
+    if (this.service.state.kind === 'noServer') {
+      md.appendMarkdown(' · [New session](command:tmuxSessionManager.newSession)');
+      if (this.autosaveToRestore) md.appendMarkdown(' · [Restore autosaved sessions](command:tmuxSessionManager.restoreAutosaved)');
+    }
     return md;
   }
 

@@ -65,7 +65,7 @@ describe('Snapshots: save and restore in VS Code', function () {
 
   it('registers the snapshot commands and keeps snapshots in the test run\'s data folder', async function () {
     const all = await vscode.commands.getCommands(true);
-    for (const id of ['saveSession', 'saveAll', 'restoreSession', 'restoreLast', 'restoreSnapshot', 'openSnapshot', 'renameSnapshot', 'deleteSnapshot', 'refreshSnapshots']) {
+    for (const id of ['saveSession', 'saveAll', 'restoreSession', 'restoreLast', 'restoreAutosaved', 'restoreSnapshot', 'openSnapshot', 'renameSnapshot', 'deleteSnapshot', 'refreshSnapshots']) {
       assert.ok(all.includes(`tmuxSessionManager.${id}`), `tmuxSessionManager.${id} is not registered`);
     }
     const runDir = process.env.TSM_TEST_RUN_DIR;
@@ -312,5 +312,28 @@ describe('Snapshots: save and restore in VS Code', function () {
     assert.deepEqual(restored, names);
     assert.deepEqual(questions, [['snap-ask-a › work · pane 0: sleep 3600', 'snap-ask-b › work · pane 0: sleep 3600']], 'one question, naming each session');
     await eventually('sleep started again in both', () => names.every(sleeping), 8000);
+  });
+
+  it('with no server, Restore Autosaved Sessions brings back the autosaved sessions that are not running', async function () {
+    const manifest = await tsm.store().readManifest();
+    assert.deepEqual(Object.keys(manifest?.sessions ?? {}).sort(), ['snap-one', 'snap-two']);
+    await killServer();
+    await eventually('no server', () => tsm.service().state.kind === 'noServer');
+    await eventually('the status bar tooltip offers the autosave', () => tsm.statusBar.tooltipText.includes('(command:tmuxSessionManager.restoreAutosaved)'));
+    const both = ['snap-one', 'snap-two'];
+    assert.deepEqual(await execute<string[]>('restoreAutosaved', { sessions: both }), both);
+    assert.deepEqual(tmuxLines('list-sessions', '-F', '#{session_name}').sort(), both);
+    assert.deepEqual(windowsOf('snap-two'), ['editor 1', 'logs 2']);
+    await eventually('both in the tree', () => both.every((name) => sessionNamed(name)));
+    assert.ok(!tsm.statusBar.tooltipText.includes('restoreAutosaved'), 'with a server up the tooltip does not offer it');
+
+    // A session killed by mistake: only it comes back; the running one is not touched.
+    const keptId = sessionNamed('snap-two')!.id;
+    tmux('kill-session', '-t', '=snap-one');
+    await eventually('snap-one gone from the tree', () => !sessionNamed('snap-one'));
+    assert.deepEqual(await execute<string[]>('restoreAutosaved', { sessions: both }), ['snap-one']);
+    assert.deepEqual(tmuxLines('list-sessions', '-F', '#{session_name}').sort(), both);
+    assert.ok(tmuxLines('list-sessions', '-F', '#{session_name} #{session_id}').includes(`snap-two ${keptId}`), 'snap-two is the same session as before');
+    assert.deepEqual(await execute<string[]>('restoreAutosaved', { sessions: both }), [], 'everything is running: nothing to restore');
   });
 });

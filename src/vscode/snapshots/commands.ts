@@ -7,6 +7,7 @@ import { plural, tildePath } from '../format';
 import { Cancelled, pickSession, resolveNode } from '../pick';
 import { entryDescription, entryLabel, groupBySession } from './describe';
 import { restoreEntry, RestoreArgs, RestoreOutcome } from './restoreFlow';
+import { restoreAutosaved, RestoreAutosavedArgs } from './startup';
 import { isSnapshotNode } from './view';
 
 type Handler = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,6 +29,7 @@ export function snapshotCommands(ctx: ExtensionContextServices): Record<string, 
     'tmuxSessionManager.saveAll': (args?: unknown) => saveAll(ctx, optionsOf<SaveArgs>(args)),
     'tmuxSessionManager.restoreSession': (args?: unknown) => restoreSession(ctx, optionsOf<RestoreArgs>(args)),
     'tmuxSessionManager.restoreLast': (target?: unknown, args?: unknown) => restoreLast(ctx, ...targetAndArgs<RestoreArgs>(target, args)),
+    'tmuxSessionManager.restoreAutosaved': (args?: unknown) => restoreAutosaved(ctx, optionsOf<RestoreAutosavedArgs>(args)),
     'tmuxSessionManager.restoreSnapshot': (target?: unknown, args?: unknown) => restoreSnapshot(ctx, ...targetAndArgs<RestoreArgs>(target, args)),
     'tmuxSessionManager.openSnapshot': (target?: unknown) => openSnapshot(ctx, target),
     'tmuxSessionManager.renameSnapshot': (target?: unknown, args?: unknown) => renameSnapshot(ctx, ...targetAndArgs<SaveArgs>(target, args)),

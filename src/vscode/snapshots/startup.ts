@@ -11,10 +11,7 @@ const SETTLED = new Set(['ok', 'noServer']);
 /** States that will not turn into a known list of sessions soon: no offer, but autosave may start. */
 const GIVEN_UP = new Set(['tmuxMissing', 'versionTooOld', 'error', 'stopped']);
 
-interface Offer {
-  readonly manifest: AutosaveManifest;
-  readonly entries: readonly SnapshotEntry[];
-}
+type Offer = Autosaved;
 
 /**
  * After a reboot: once the service first knows the server's sessions, reads the manifest the last
@@ -51,25 +48,40 @@ export function offerRestoreAfterReboot(ctx: ExtensionContextServices, onRead: (
   };
 }
 
-async function readOffer(ctx: ExtensionContextServices): Promise<Offer | undefined> {
-  if (ctx.settings().restoreOnStartup === 'never') return undefined;
+/** The last autosave, seen from now. */
+interface Autosaved {
+  readonly manifest: AutosaveManifest;
+  /** A snapshot for each listed session not running now: the one the autosave wrote, else its newest good one. */
+  readonly entries: readonly SnapshotEntry[];
+  /** Listed sessions that are running now. */
+  readonly running: readonly string[];
+}
+
+async function readAutosaved(ctx: ExtensionContextServices): Promise<Autosaved | undefined> {
   const store = ctx.store();
   const manifest = await store.readManifest();
   const names = Object.keys(manifest?.sessions ?? {});
   if (!manifest || names.length === 0) return undefined;
-  const running = new Set(ctx.service().tree.sessions.map((s) => s.name));
-  if (names.some((name) => running.has(name))) return undefined;
+  const runningNow = new Set(ctx.service().tree.sessions.map((s) => s.name));
   const listing = await store.list();
   const entries: SnapshotEntry[] = [];
   for (const name of names) {
+    if (runningNow.has(name)) continue;
     const listed = listing.find((e) => e.id === manifest.sessions[name] && !e.broken);
     const entry = listed ?? (await store.latestGood(name))?.entry;
     if (entry) entries.push(entry);
-    else ctx.log.warn(`after-reboot restore: no readable snapshot of "${name}" (the manifest names ${manifest.sessions[name]})`);
+    else ctx.log.warn(`no readable snapshot of "${name}" to restore (the last autosave wrote ${manifest.sessions[name]})`);
   }
-  if (entries.length === 0) return undefined;
-  ctx.log.info(`after-reboot restore: the server has none of the ${plural(names.length, 'session')} autosaved at ${manifest.savedAt}`);
-  return { manifest, entries };
+  return { manifest, entries, running: names.filter((name) => runningNow.has(name)) };
+}
+
+/** Only after a reboot: when the server has none of the autosaved sessions. */
+async function readOffer(ctx: ExtensionContextServices): Promise<Offer | undefined> {
+  if (ctx.settings().restoreOnStartup === 'never') return undefined;
+  const autosaved = await readAutosaved(ctx);
+  if (!autosaved || autosaved.running.length > 0 || autosaved.entries.length === 0) return undefined;
+  ctx.log.info(`after-reboot restore: the server has none of the ${plural(autosaved.entries.length, 'session')} autosaved at ${autosaved.manifest.savedAt}`);
+  return autosaved;
 }
 
 async function presentOffer(ctx: ExtensionContextServices, offer: Offer): Promise<void> {
@@ -83,12 +95,54 @@ async function presentOffer(ctx: ExtensionContextServices, offer: Offer): Promis
   if (choice === 'Restore') {
     await restoreMany(ctx, offer.entries);
   } else if (choice === 'Choose…') {
-    const picked = await vscode.window.showQuickPick(
-      offer.entries.map((entry) => ({ label: entry.sessionName, description: `${entryLabel(entry)} · ${entryDescription(entry)}`, picked: true, entry })),
-      { canPickMany: true, title: 'Restore tmux Sessions', placeHolder: 'Restore which sessions?' },
-    );
-    if (picked && picked.length > 0) await restoreMany(ctx, picked.map((p) => p.entry));
+    const picked = await chooseEntries(offer.entries, 'Restore tmux Sessions', 'Restore which sessions?').catch(() => []);
+    if (picked.length > 0) await restoreMany(ctx, picked);
   }
+}
+
+/** Every entry starts picked: the usual answer is "all of them, maybe minus one". */
+async function chooseEntries(entries: readonly SnapshotEntry[], title: string, placeHolder: string): Promise<SnapshotEntry[]> {
+  const picked = await vscode.window.showQuickPick(
+    entries.map((entry) => ({ label: entry.sessionName, description: `${entryLabel(entry)} · ${entryDescription(entry)}`, picked: true, entry })),
+    { canPickMany: true, title, placeHolder },
+  );
+  if (!picked || picked.length === 0) throw new Cancelled();
+  return picked.map((p) => p.entry);
+}
+
+export interface RestoreAutosavedArgs {
+  /** Restore these sessions of the last autosave without asking which (scripts and tests). */
+  readonly sessions?: readonly string[];
+}
+
+/**
+ * The sessions of the last autosave that are not running: what a user wants back after a
+ * mistaken kill-server or a crash, when no reboot offer comes. Returns the names restored.
+ */
+export async function restoreAutosaved(ctx: ExtensionContextServices, args: RestoreAutosavedArgs = {}): Promise<string[]> {
+  const autosaved = await readAutosaved(ctx);
+  if (!autosaved) {
+    void vscode.window.showInformationMessage(
+      'Nothing has been autosaved yet: autosave runs every few minutes while a tmux server is up (tmuxSessionManager.autosaveMinutes). "Restore Session…" restores any snapshot.',
+    );
+    return [];
+  }
+  const at = savedAtText(new Date(autosaved.manifest.savedAt));
+  if (autosaved.entries.length === 0) {
+    void vscode.window.showInformationMessage(`Every session of the autosave at ${at} is running: ${autosaved.running.join(', ')}.`);
+    return [];
+  }
+  const running = autosaved.running.length > 0 ? ` (running, so not listed: ${autosaved.running.join(', ')})` : '';
+  const chosen = args.sessions
+    ? autosaved.entries.filter((entry) => args.sessions!.includes(entry.sessionName))
+    : await chooseEntries(autosaved.entries, `Restore Sessions Autosaved at ${at}`, `Restore which sessions?${running}`);
+  return restoreMany(ctx, chosen);
+}
+
+/** For the no-server welcome view and the status bar: is there an autosave to restore from? */
+export async function hasAutosave(ctx: ExtensionContextServices): Promise<boolean> {
+  const manifest = await ctx.store().readManifest();
+  return Object.keys(manifest?.sessions ?? {}).length > 0;
 }
 
 /**
