@@ -80,6 +80,9 @@ const TEXT = {
   // src/vscode/snapshots/startup.ts: "Restore 2 sessions saved at 10:42?" (1 session: its name)
   rebootOffer: (count) => `Restore ${count} sessions saved at`,
   restoredMany: (count) => `Restored ${count} tmux sessions:`,
+  // package.json viewsWelcome (no server, an autosave to restore) and restoreAutosaved's pick
+  restoreAutosaved: 'Restore Autosaved Sessions',
+  restoreAutosavedTitle: 'Restore Sessions Autosaved at',
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -108,6 +111,7 @@ const CHECKS = [
   { id: 'e', title: 'screenshot of the tree and status bar for the README', run: checkFinalScreenshot },
   { id: 'h', title: 'Save All from the Sessions title bar, kill the server, Restore from a Snapshots row: the session is back', run: checkSaveAndRestore, needs: 'e' },
   { id: 'i', title: 'after a reboot (server gone, window reloaded) the offer "Restore N sessions saved at HH:MM?" brings them back', run: checkRestoreAfterReboot },
+  { id: 'j', title: 'after kill-server, the Sessions view\'s "Restore Autosaved Sessions" button and its pick bring the sessions back', run: checkRestoreFromWelcome, needs: 'i' },
 ];
 
 async function checkOutsideSession({ page, tmux, screenshot }) {
@@ -355,6 +359,57 @@ async function checkRestoreAfterReboot({ page, tmux, killServer, screenshot, hom
   await page.mouse.move(1, 1);
   await page.waitForTimeout(300);
   await screenshot('after-reboot-restored'); // the notification center open, showing "Restored N tmux sessions"
+  await closeNotificationCenter(page);
+}
+
+/**
+ * A mistaken kill-server while VS Code stays open: no reboot offer comes, but the Sessions view's
+ * welcome message offers the last autosave; its pick lists the sessions, all picked, and Enter
+ * restores them.
+ */
+async function checkRestoreFromWelcome({ page, tmux, killServer, screenshot, dataDir }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  await openTmuxView(page);
+  const before = await sessionShapes(tmux);
+  const names = Object.keys(before).sort();
+  if (names.length < 2) throw new Error(`expected the sessions (i) restored, found ${names.join(', ') || 'none'}`);
+  await waitFor(`the autosave manifest to list ${names.join(', ')}`, async () => {
+    const listed = Object.keys(readJsonFile(path.join(dataDir, 'autosave.json'))?.sessions ?? {}).sort();
+    return listed.join(',') === names.join(',');
+  });
+
+  await killServer();
+  await statusSeenAt(page, TEXT.statusNoServer);
+  const button = page.locator(UI.view).getByRole('button', { name: TEXT.restoreAutosaved });
+  await button.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  const welcome = (await page.locator(UI.view).innerText()).split('\n').filter((line) => line.includes(TEXT.welcomeNoServer));
+  report(`welcome view: "${welcome[0]}", with a "${TEXT.restoreAutosaved}" button`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  await screenshot('no-server-restore-autosaved');
+
+  await button.click();
+  const pick = await waitFor('the pick of autosaved sessions', async () => {
+    const state = await quickInputState(page);
+    return state.visible && state.title.startsWith(TEXT.restoreAutosavedTitle) && state.rows.length === names.length && state;
+  });
+  const rows = pick.rows.map((r) => r.text);
+  report(`pick: ${describePrompt(pick)}; rows ${rows.join(' | ')}`);
+  for (const name of names) if (!rows.some((text) => text.includes(name))) throw new Error(`the pick does not list "${name}": ${rows.join(' | ')}`);
+  await screenshot('restore-autosaved-pick');
+  await page.locator(UI.quickInputBox).press('Enter'); // every row starts picked
+  const acceptedAt = Date.now();
+  for (const name of names) await sessionRowSeenAt(page, name, STEP_TIMEOUT_MS);
+  const after = await waitFor(`tmux to list ${names.join(', ')}`, async () => {
+    const shapes = await sessionShapes(tmux).catch(() => ({}));
+    return Object.keys(shapes).sort().join(',') === names.join(',') && shapes;
+  });
+  for (const name of names) {
+    if (after[name] !== before[name]) throw new Error(`session "${name}" came back with ${after[name]}, not ${before[name]}`);
+  }
+  const done = await waitForNotification(page, TEXT.restoredMany(names.length));
+  report(`sessions back ${Date.now() - acceptedAt} ms after Enter; notification: ${done}`);
   await closeNotificationCenter(page);
 }
 
