@@ -397,6 +397,7 @@ async function checkRestoreFromWelcome({ page, tmux, killServer, screenshot, dat
   const rows = pick.rows.map((r) => r.text);
   report(`pick: ${describePrompt(pick)}; rows ${rows.join(' | ')}`);
   for (const name of names) if (!rows.some((text) => text.includes(name))) throw new Error(`the pick does not list "${name}": ${rows.join(' | ')}`);
+  await page.waitForTimeout(300); // the widget fades in
   await screenshot('restore-autosaved-pick');
   await page.locator(UI.quickInputBox).press('Enter'); // every row starts picked
   const acceptedAt = Date.now();
