@@ -129,7 +129,11 @@ export async function restoreAutosaved(ctx: ExtensionContextServices, args: Rest
   }
   const at = savedAtText(new Date(autosaved.manifest.savedAt));
   if (autosaved.entries.length === 0) {
-    void vscode.window.showInformationMessage(`Every session of the autosave at ${at} is running: ${autosaved.running.join(', ')}.`);
+    void vscode.window.showInformationMessage(
+      autosaved.running.length > 0
+        ? `Every session of the autosave at ${at} that can be restored is running: ${autosaved.running.join(', ')}.`
+        : `The snapshots the autosave at ${at} wrote were deleted or cannot be read. "Restore Session…" restores any other snapshot.`,
+    );
     return [];
   }
   const running = autosaved.running.length > 0 ? ` (running, so not listed: ${autosaved.running.join(', ')})` : '';
