@@ -9,6 +9,7 @@ import { firstFreeName, sessionNameProblem } from '../../tmux/names';
 import { TmuxService } from '../../tmux/service';
 import { eventually } from '../../tmux/wait';
 import { ExtensionContextServices } from '../context';
+import type { Settings } from '../settings';
 import { plural } from '../format';
 import { Cancelled } from '../pick';
 import { entryLabel } from './describe';
@@ -43,12 +44,11 @@ export interface RestoreOutcome {
  * without asking, programs outside the safe list only after showing them, a cancellable progress
  * notification, and the whole restore under the data folder's lock (no autosave meanwhile).
  */
-export async function restoreEntry(ctx: ExtensionContextServices, entry: SnapshotEntry, args: RestoreArgs = {}): Promise<RestoreOutcome> {
+export async function restoreEntry(ctx: ExtensionContextServices, entry: SnapshotEntry, args: RestoreArgs = {}, alreadyRead?: Snapshot): Promise<RestoreOutcome> {
   if (entry.broken) throw new Error(`The snapshot "${entryLabel(entry)}" of session "${entry.sessionName}" cannot be restored: ${entry.broken}`);
   const store = ctx.store();
   const service = ctx.service();
-  const settings = ctx.settings();
-  const snapshot = await store.read(entry);
+  const snapshot = alreadyRead ?? (await store.read(entry));
   let name = args.name ?? snapshot.session.name;
   const problem = sessionNameProblem(name);
   if (problem) throw new InvalidInputError(problem);
@@ -72,7 +72,7 @@ export async function restoreEntry(ctx: ExtensionContextServices, entry: Snapsho
     }
   }
 
-  const choice: ProgramChoice = { policy: settings.restorePrograms, safePrograms: settings.safePrograms, restoreCommands: settings.restoreCommands };
+  const choice = programChoiceOf(ctx.settings());
   const approve = await programApproval(snapshot, choice, args);
 
   const result = await vscode.window.withProgress(
@@ -204,31 +204,43 @@ async function programApproval(snapshot: Snapshot, choice: ProgramChoice, args: 
 export type ProgramQuestion = (programs: readonly PlannedProgram[]) => Promise<boolean>;
 
 /**
- * Restoring several sessions at once (after a reboot) asks about their programs once, not once
- * per session: five agent sessions would otherwise stack five modal questions. Sessions that are
- * running already are left out, as the restore will leave them alone. Undefined: nothing to ask.
- * A dismissed question throws Cancelled, so nothing is restored.
+ * The documents of the entries a restore of several sessions will build: broken, unreadable and
+ * running ones are left out (their own restore reports or skips them).
  */
-export async function approveProgramsOfMany(
-  ctx: ExtensionContextServices,
-  entries: readonly SnapshotEntry[],
-  ask: ProgramQuestion = (programs) => askPrograms(programs, true),
-): Promise<boolean | undefined> {
-  const settings = ctx.settings();
-  const choice: ProgramChoice = { policy: settings.restorePrograms, safePrograms: settings.safePrograms, restoreCommands: settings.restoreCommands };
-  if (choice.policy === 'none') return undefined;
+export async function readRestorable(ctx: ExtensionContextServices, entries: readonly SnapshotEntry[]): Promise<Map<SnapshotEntry, Snapshot>> {
   const running = await sessionNames(ctx.service());
-  const unsafe: PlannedProgram[] = [];
+  const snapshots = new Map<SnapshotEntry, Snapshot>();
   for (const entry of entries) {
     if (entry.broken || running.has(entry.sessionName)) continue;
-    // An unreadable file fails its own restore later, with its reason.
     const snapshot = await ctx.store().read(entry).catch(() => undefined);
-    if (!snapshot) continue;
+    if (snapshot) snapshots.set(entry, snapshot);
+  }
+  return snapshots;
+}
+
+/**
+ * Restoring several sessions at once (after a reboot) asks about their programs once, not once
+ * per session: five agent sessions would otherwise stack five modal questions. Undefined: nothing
+ * to ask. A dismissed question throws Cancelled, so nothing is restored.
+ */
+export async function approveProgramsOfMany(
+  settings: Settings,
+  snapshots: Iterable<Snapshot>,
+  ask: ProgramQuestion = (programs) => askPrograms(programs, true),
+): Promise<boolean | undefined> {
+  const choice = programChoiceOf(settings);
+  if (choice.policy === 'none') return undefined;
+  const unsafe: PlannedProgram[] = [];
+  for (const snapshot of snapshots) {
     for (const program of planPrograms(snapshot, choice)) {
       if (!program.safe) unsafe.push({ ...program, window: `${snapshot.session.name} › ${program.window}` });
     }
   }
   return unsafe.length > 0 ? ask(unsafe) : undefined;
+}
+
+function programChoiceOf(settings: Settings): ProgramChoice {
+  return { policy: settings.restorePrograms, safePrograms: settings.safePrograms, restoreCommands: settings.restoreCommands };
 }
 
 async function askPrograms(programs: readonly PlannedProgram[], dismissCancels: boolean): Promise<boolean> {

@@ -4,14 +4,12 @@ import { ExtensionContextServices } from '../context';
 import { plural } from '../format';
 import { Cancelled } from '../pick';
 import { entryDescription, entryLabel, savedAtText } from './describe';
-import { approveProgramsOfMany, ProgramQuestion, restoreEntry } from './restoreFlow';
+import { approveProgramsOfMany, ProgramQuestion, readRestorable, restoreEntry } from './restoreFlow';
 
 /** States in which the server's sessions are known: the offer can be decided. */
 const SETTLED = new Set(['ok', 'noServer']);
 /** States that will not turn into a known list of sessions soon: no offer, but autosave may start. */
 const GIVEN_UP = new Set(['tmuxMissing', 'versionTooOld', 'error', 'stopped']);
-
-type Offer = Autosaved;
 
 /**
  * After a reboot: once the service first knows the server's sessions, reads the manifest the last
@@ -28,7 +26,7 @@ export function offerRestoreAfterReboot(ctx: ExtensionContextServices, onRead: (
     if (decided || !(SETTLED.has(kind) || GIVEN_UP.has(kind))) return;
     decided = true;
     subscription?.dispose();
-    let offer: Offer | undefined;
+    let offer: Autosaved | undefined;
     try {
       if (SETTLED.has(kind)) offer = await readOffer(ctx);
     } catch (error) {
@@ -76,7 +74,7 @@ async function readAutosaved(ctx: ExtensionContextServices): Promise<Autosaved |
 }
 
 /** Only after a reboot: when the server has none of the autosaved sessions. */
-async function readOffer(ctx: ExtensionContextServices): Promise<Offer | undefined> {
+async function readOffer(ctx: ExtensionContextServices): Promise<Autosaved | undefined> {
   if (ctx.settings().restoreOnStartup === 'never') return undefined;
   const autosaved = await readAutosaved(ctx);
   if (!autosaved || autosaved.running.length > 0 || autosaved.entries.length === 0) return undefined;
@@ -84,7 +82,7 @@ async function readOffer(ctx: ExtensionContextServices): Promise<Offer | undefin
   return autosaved;
 }
 
-async function presentOffer(ctx: ExtensionContextServices, offer: Offer): Promise<void> {
+async function presentOffer(ctx: ExtensionContextServices, offer: Autosaved): Promise<void> {
   if (ctx.settings().restoreOnStartup === 'always') {
     await restoreMany(ctx, offer.entries);
     return;
@@ -156,9 +154,11 @@ export async function hasAutosave(ctx: ExtensionContextServices): Promise<boolea
  * are asked about once, for all the sessions, before any is built.
  */
 export async function restoreMany(ctx: ExtensionContextServices, entries: readonly SnapshotEntry[], askPrograms?: ProgramQuestion): Promise<string[]> {
+  // Each document is read once, for the question and for its restore.
+  const snapshots = await readRestorable(ctx, entries);
   let runPrograms: boolean | undefined;
   try {
-    runPrograms = await approveProgramsOfMany(ctx, entries, askPrograms);
+    runPrograms = await approveProgramsOfMany(ctx.settings(), snapshots.values(), askPrograms);
   } catch (error) {
     if (error instanceof Cancelled) return [];
     throw error;
@@ -168,7 +168,7 @@ export async function restoreMany(ctx: ExtensionContextServices, entries: readon
   const failed: string[] = [];
   for (const entry of entries) {
     try {
-      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'skip', runPrograms });
+      const outcome = await restoreEntry(ctx, entry, { quiet: true, conflict: 'skip', runPrograms }, snapshots.get(entry));
       if (outcome.result) restored.push(outcome.result.name);
       if (outcome.alreadyRunning) running.push(outcome.alreadyRunning);
     } catch (error) {
