@@ -345,14 +345,8 @@ async function checkRestoreAfterReboot({ page, tmux, killServer, screenshot, hom
   const clickedAt = Date.now();
   for (const name of names) await sessionRowSeenAt(page, name, STEP_TIMEOUT_MS);
   await statusSeenAt(page, TEXT.statusSessions(names.length));
-  const after = await waitFor(`tmux to list ${names.join(', ')}`, async () => {
-    const shapes = await sessionShapes(tmux).catch(() => ({}));
-    return Object.keys(shapes).sort().join(',') === names.join(',') && shapes;
-  });
+  await sessionsBackAsBefore(tmux, before);
   const backMs = Date.now() - clickedAt;
-  for (const name of names) {
-    if (after[name] !== before[name]) throw new Error(`session "${name}" came back with ${after[name]}, not ${before[name]}`);
-  }
   const done = await waitForNotification(page, TEXT.restoredMany(names.length));
   report(`sessions back ${backMs} ms after the click on Restore (tree rows, tmux ls, status "${await statusText(page)}"); notification: ${done}`);
   await clearTreeSelectionAndShowNotification(page, TEXT.restoredMany(names.length));
@@ -402,6 +396,15 @@ async function checkRestoreFromWelcome({ page, tmux, killServer, screenshot, dat
   await page.locator(UI.quickInputBox).press('Enter'); // every row starts picked
   const acceptedAt = Date.now();
   for (const name of names) await sessionRowSeenAt(page, name, STEP_TIMEOUT_MS);
+  await sessionsBackAsBefore(tmux, before);
+  const done = await waitForNotification(page, TEXT.restoredMany(names.length));
+  report(`sessions back ${Date.now() - acceptedAt} ms after Enter; notification: ${done}`);
+  await closeNotificationCenter(page);
+}
+
+/** Waits until tmux lists exactly the sessions of `before` ({ name: shape }), then checks each one's shape. */
+async function sessionsBackAsBefore(tmux, before) {
+  const names = Object.keys(before).sort();
   const after = await waitFor(`tmux to list ${names.join(', ')}`, async () => {
     const shapes = await sessionShapes(tmux).catch(() => ({}));
     return Object.keys(shapes).sort().join(',') === names.join(',') && shapes;
@@ -409,9 +412,6 @@ async function checkRestoreFromWelcome({ page, tmux, killServer, screenshot, dat
   for (const name of names) {
     if (after[name] !== before[name]) throw new Error(`session "${name}" came back with ${after[name]}, not ${before[name]}`);
   }
-  const done = await waitForNotification(page, TEXT.restoredMany(names.length));
-  report(`sessions back ${Date.now() - acceptedAt} ms after Enter; notification: ${done}`);
-  await closeNotificationCenter(page);
 }
 
 async function sessionNames(tmux) {
