@@ -1,19 +1,30 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { Logger } from './log';
+import { commandLine } from './quote';
+import { ServerAddress, serverFlags, tmuxEnvironment } from './server';
 
 /**
- * A control client hears nothing about some changes in sessions it is not attached to: a
- * `split-window -d`, killing an inactive pane, an inactive pane's program exiting (tmux 3.3a,
- * control-notify.c only writes to clients attached to the session). We close that gap with global
- * hooks, one array index per client so several editors can each have theirs, whose command
- * signals a `wait-for` channel that a second control client of ours keeps waiting on.
+ * How changes made by anyone reach us without a control-mode client listening, or where control
+ * mode hears nothing: global hooks, one array index per editor so several editors can each have
+ * theirs, whose command marks a user option "dirty" and signals a `wait-for` channel. A plain
+ * `tmux wait-for` process of ours (an ordinary client: it never takes part in tmux's control-mode
+ * notifications, so it cannot trip their crash, see service.ts) waits on the channel.
  *
- * tmux remembers one signal sent while nobody waits, but a second one erases that memory
- * (cmd-wait-for.c removes a woken channel), so the waiting must never pause: the listener keeps
- * two `wait-for` commands queued. When one returns, tmux runs the next in the same pass over the
- * client's queue, before any other command, so a signal can only go unheard if it came before the
- * reply we act on; and the snapshot we take after that reply sees its change.
+ * Why the dirty flag: tmux remembers one signal sent while nobody waits, but a second one erases
+ * that memory (cmd-wait-for.c removes a woken channel), and one command fires several hooks. The
+ * hook therefore signals only when it turns the flag on, and we turn it off in the same command
+ * list that reads the tree. Between two reads the channel gets at most one signal: it wakes the
+ * waiter, or waits in the channel for the next one. A change after a read turns the flag on again,
+ * so no change is ever left unread.
  */
-export const CHANGE_HOOKS = [
+
+/**
+ * Control mode's blind spots (tmux 3.3a, control-notify.c only writes to clients attached to the
+ * session): a `split-window -d`, killing an inactive pane, an inactive pane's program exiting, all
+ * in a session the client is not attached to.
+ */
+export const BLIND_SPOT_HOOKS = [
   'after-split-window',
   'after-kill-pane',
   'after-select-pane',
@@ -30,46 +41,215 @@ export const CHANGE_HOOKS = [
   'window-layout-changed',
 ];
 
+/**
+ * Every change the tree shows, for a connection with no control client: what control mode's
+ * notifications would have said, plus its blind spots. `window-renamed` also follows programs:
+ * automatic-rename names a window after its active pane's program.
+ */
+export const ALL_CHANGE_HOOKS = [
+  ...BLIND_SPOT_HOOKS,
+  'session-created',
+  'session-closed',
+  'session-renamed',
+  'session-window-changed',
+  'window-linked',
+  'window-unlinked',
+  'window-renamed',
+  'window-pane-changed',
+  'window-resized',
+  'client-attached',
+  'client-detached',
+  'client-session-changed',
+  'pane-mode-changed',
+  'after-new-window',
+  'after-respawn-pane',
+  'after-respawn-window',
+  'after-select-layout',
+  'after-resize-window',
+];
+
 /** Channel names carry this prefix, so hooks of ours left by a crashed editor can be recognised. */
 export const CHANNEL_PREFIX = 'tmux-session-manager-changed-';
+const DIRTY_PREFIX = '@tmux-session-manager-dirty-';
 
 export type Run = (argv: readonly string[]) => Promise<string[]>;
+
+/** How the server ended, as our waiting client saw it. */
+export interface ServerEnd {
+  /** True when tmux went away without shutting down (a crash, SIGKILL, an OOM kill). */
+  readonly unexpected: boolean;
+  readonly at: Date;
+  readonly detail: string;
+}
+
+let nextInstance = 0;
+
+/**
+ * An index for one editor's hooks: its process id and a counter (several services in one process,
+ * as in tests, must not share one). Hooks whose process is gone are removed by the next editor.
+ */
+export function newHookIndex(pid = process.pid): number {
+  return pid * 100 + (nextInstance++ % 100);
+}
 
 export function channelFor(index: number): string {
   return CHANNEL_PREFIX + index;
 }
 
-export async function installHooks(run: Run, index: number, log: Logger): Promise<void> {
-  const command = `wait-for -S ${channelFor(index)}`;
-  await Promise.all(
-    CHANGE_HOOKS.map((hook) =>
-      run(['set-hook', '-g', `${hook}[${index}]`, command]).catch((error: Error) => {
-        // Hook names differ between tmux versions (3.3a has no after-join-pane, for one): a hook
-        // this tmux does not know is expected, not worth a warning on every connect.
-        if (/invalid option/.test(error.message)) log.trace(`this tmux has no hook ${hook}`);
-        else log.warn(`could not set hook ${hook}: ${error.message}`);
-      }),
-    ),
-  );
+export function dirtyOptionFor(index: number): string {
+  return DIRTY_PREFIX + index;
 }
 
-export async function removeHooks(run: Run, index: number): Promise<void> {
-  await Promise.all(CHANGE_HOOKS.map((hook) => run(['set-hook', '-gu', `${hook}[${index}]`]).catch(() => undefined)));
+/** The process that installed the hooks of `index` (see newHookIndex). */
+export function ownerOf(index: number): number {
+  return Math.floor(index / 100);
+}
+
+/** The hook's command: signal only when turning the dirty flag on (see above). */
+export function hookCommand(index: number): string {
+  const option = dirtyOptionFor(index);
+  const inner = [commandLine(['set-option', '-g', option, '1']), commandLine(['wait-for', '-S', channelFor(index)])].join(' ; ');
+  return commandLine(['if-shell', '-F', `#{!=:#{${option}},1}`, inner]);
+}
+
+/** The command that turns the flag off; sent in the same list as the read that follows a signal. */
+export function clearDirtyArgs(index: number): string[] {
+  return ['set-option', '-g', dirtyOptionFor(index), '0'];
+}
+
+/** Every global hook tmux knows, set or not, one a line (`show-hooks -g` and `-gw`, in one process). */
+export async function readHooks(run: Run): Promise<string[]> {
+  return [...(await run(['show-hooks', '-g']).catch(() => [])), ...(await run(['show-hooks', '-gw']).catch(() => []))];
+}
+
+/** The hook names this tmux knows (names differ between versions: 3.3a has no after-join-pane). */
+export function knownHooks(lines: readonly string[]): Set<string> {
+  return new Set(lines.map((line) => /^([a-z-]+)/.exec(line)?.[1]).filter((name): name is string => !!name));
+}
+
+/** The commands that install our hooks at `index`, as one command list. */
+export function installHookArgs(hooks: readonly string[], known: ReadonlySet<string>, index: number): string[][] {
+  const command = hookCommand(index);
+  return hooks.filter((hook) => known.has(hook)).map((hook) => ['set-hook', '-g', `${hook}[${index}]`, command]);
+}
+
+export function removeHookArgs(hooks: readonly string[], known: ReadonlySet<string>, index: number): string[][] {
+  return [...hooks.filter((hook) => known.has(hook)).map((hook) => ['set-hook', '-gu', `${hook}[${index}]`]), ['set-option', '-gqu', dirtyOptionFor(index)]];
 }
 
 /**
- * Removes hooks of ours whose editor is gone: their index is the process id of the control
- * client that installed them, so an index no live client has is stale.
+ * Removes hooks of ours whose editor is gone: their index names the process that installed them
+ * (older versions used their control client's pid, which is gone too once that client is).
  */
-export async function removeStaleHooks(run: Run, liveIndexes: ReadonlySet<number>, log: Logger): Promise<void> {
-  const lines = [...(await run(['show-hooks', '-g']).catch(() => [])), ...(await run(['show-hooks', '-gw']).catch(() => []))];
+export async function removeStaleHooks(run: Run, lines: readonly string[], isAlive: (pid: number) => boolean, log: Logger): Promise<void> {
   const stale = new Set<string>();
+  const options = new Set<string>();
   for (const line of lines) {
-    const match = /^([a-z-]+)\[(\d+)\] .*wait-for -S "?tmux-session-manager-changed-(\d+)/.exec(line);
+    const match = /^([a-z-]+)\[(\d+)\] .*tmux-session-manager-changed-(\d+)/.exec(line);
     if (!match) continue;
     const index = Number(match[2]);
-    if (!liveIndexes.has(index)) stale.add(`${match[1]}[${index}]`);
+    const owner = line.includes(DIRTY_PREFIX) ? ownerOf(index) : index;
+    if (isAlive(owner)) continue;
+    stale.add(`${match[1]}[${index}]`);
+    options.add(dirtyOptionFor(index));
   }
-  if (stale.size) log.info(`removing ${stale.size} hooks left by editors that are gone`);
-  await Promise.all([...stale].map((hook) => run(['set-hook', '-gu', hook]).catch(() => undefined)));
+  if (stale.size === 0) return;
+  log.info(`removing ${stale.size} hooks left by editors that are gone`);
+  await Promise.all([
+    ...[...stale].map((hook) => run(['set-hook', '-gu', hook]).catch(() => undefined)),
+    ...[...options].map((option) => run(['set-option', '-gqu', option]).catch(() => undefined)),
+  ]);
+}
+
+/** Whether the process runs; a zombie (a container whose init does not reap) counts as gone. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    // No such process, or no /proc (macOS): ask the kernel.
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface SignalHandlers {
+  /** The channel was signalled: something changed since the last read. */
+  onSignal(): void;
+  /** The waiting client could not wait: the server is gone (or refuses clients); says how it ended. */
+  onServerEnd(end: ServerEnd): void;
+}
+
+/**
+ * Our plain `tmux wait-for` process: it returns when a hook signals the channel, and we start the
+ * next one at once. How it ends also tells how the server ended: tmux releases every waiter with
+ * success when it shuts down (kill-server, SIGTERM, its last session closed: cmd_wait_for_flush),
+ * while a server that dies (a crash, SIGKILL) drops the connection and the client says "server
+ * exited unexpectedly".
+ */
+export class ChangeWaiter {
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  /** Set by a waiter that returned with success, until the read after it succeeds (see onServerEnd). */
+  private releasedAt: number | undefined;
+
+  constructor(
+    private readonly address: ServerAddress,
+    readonly index: number,
+    private readonly handlers: SignalHandlers,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.stopped || this.child) return;
+    const child = spawn(this.address.tmuxPath, [...serverFlags(this.address), 'wait-for', channelFor(this.index)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: tmuxEnvironment(),
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', (error) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (!this.stopped) this.handlers.onServerEnd({ unexpected: false, at: new Date(), detail: error.message });
+    });
+    child.on('close', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.stopped) return;
+      if (code === 0) {
+        this.releasedAt ??= Date.now();
+        this.start();
+        this.handlers.onSignal();
+        return;
+      }
+      const text = stderr.trim() || (signal ? `ended by ${signal}` : `exited with code ${code}`);
+      // A waiter released a moment ago means the server was shutting down in order, whatever the
+      // next one (started into the shutdown) heard.
+      const unexpected = this.releasedAt === undefined && /server exited unexpectedly/i.test(stderr);
+      this.log.trace(`change waiter ended: ${text}`);
+      this.handlers.onServerEnd({ unexpected, at: new Date(), detail: text });
+    });
+  }
+
+  /** The read that followed a signal succeeded: the server is alive, whatever released the waiter. */
+  readSucceeded(): void {
+    this.releasedAt = undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null) child.kill('SIGTERM');
+  }
 }

@@ -4,21 +4,24 @@ import { ControlClient } from './control';
 import { Emitter } from './emitter';
 import { NoServerError, TargetNotFoundError, TmuxCommandError, TmuxError, TmuxNotInstalledError, TmuxVersionError } from './errors';
 import { CommandObserver, detectVersion, runTmux, runTmuxCommands } from './exec';
-import { CHANGE_HOOKS, channelFor, installHooks, removeHooks, removeStaleHooks } from './hooks';
+import {
+  ALL_CHANGE_HOOKS, BLIND_SPOT_HOOKS, ChangeWaiter, clearDirtyArgs, installHookArgs, knownHooks, newHookIndex, processAlive, readHooks, removeHookArgs,
+  removeStaleHooks, ServerEnd,
+} from './hooks';
 import { Logger, SILENT_LOGGER } from './log';
-import { EMPTY_TREE, Tree } from './model';
+import { allPanes, EMPTY_TREE, Tree } from './model';
 import { Notification, STRUCTURAL } from './notifications';
 import { ServerAddress, socketFilePath } from './server';
 import { acquireServerLock, newLockToken, releaseIfHeldArgs, SERVER_LOCK_OPTION, setLockArgs } from './serverLock';
 import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
 import { formatString, parseRows } from './format';
-import { TmuxVersion } from './version';
+import { SAFE_CONTROL_MODE_VERSION, SAFE_SUBSCRIPTION_VERSION, TmuxVersion, versionAtLeast } from './version';
 import { sleep } from './wait';
 
 export type ServerState =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'ok' }
-  | { readonly kind: 'noServer' }
+  | { readonly kind: 'noServer'; readonly lastEnd?: ServerEnd }
   | { readonly kind: 'tmuxMissing'; readonly message: string }
   | { readonly kind: 'versionTooOld'; readonly message: string; readonly found: string }
   | { readonly kind: 'reconnecting'; readonly attempt: number; readonly reason: string }
@@ -29,9 +32,19 @@ export interface ServiceOptions {
   readonly log?: Logger;
   /** Tests and the bench turn the change hooks off to measure what plain control mode sees. */
   readonly installHooks?: boolean;
-  /** Whether tmux should tell us when a pane's program changes (a once-a-second check inside tmux). */
+  /** Whether to follow which program runs in each pane (a check every couple of seconds). */
   readonly watchPrograms?: boolean;
+  /**
+   * How to follow the server. `hooks`: no control-mode client at all (hooks, a plain `wait-for`
+   * client, one-shot commands); `control`: a control-mode client; `auto` (the default): control
+   * mode only on a tmux whose control mode cannot crash the server (see attach).
+   */
+  readonly connection?: 'auto' | ConnectionMode;
+  /** Milliseconds between two looks at the panes' programs where tmux cannot report them itself. */
+  readonly programWatchMs?: number;
 }
+
+export type ConnectionMode = 'control' | 'hooks';
 
 /** What the health report and status bar show about the connection. */
 export interface ServiceStats {
@@ -42,6 +55,8 @@ export interface ServiceStats {
   readonly lastEventAt?: number;
   readonly lastError?: { readonly message: string; readonly at: number };
   readonly connectedAt?: number;
+  /** How the service follows the server, once it knows the tmux version. */
+  readonly mode?: ConnectionMode;
 }
 
 /**
@@ -63,6 +78,9 @@ const SERVER_LOCK_WAIT_MS = 20_000;
 const SERVER_EXIT_WAIT_MS = 5000;
 
 const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
+const DEFAULT_PROGRAM_WATCH_MS = 2000;
+/** What the program watch compares between two looks. */
+const PROGRAM_FORMAT = '#{pane_id} #{pane_dead} #{pane_current_command}';
 /** How soon to look again while a server that just started has no session yet (see doConnect). */
 const FIRST_SESSION_POLL_MS = [10, 20, 40, 80, 160, 320];
 
@@ -84,9 +102,20 @@ export class TmuxService {
   private emptyPolls = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
-  /** Second control client, blocked in `wait-for` on the channel our hooks signal. */
-  private listener: ControlClient | undefined;
+  private mode: ConnectionMode = 'hooks';
+  /** Set while connected without a control client (mode `hooks`). */
+  private hooksLink = false;
+  /** Our plain `wait-for` client on the channel our hooks signal. */
+  private waiter: ChangeWaiter | undefined;
   private hookIndex: number | undefined;
+  private hookNames: readonly string[] = [];
+  private knownHookNames: ReadonlySet<string> = new Set();
+  private programWatch: NodeJS.Timeout | undefined;
+  /** The server process we are connected to, to tell a crash from a server that is merely slow. */
+  private serverPid: number | undefined;
+  /** How the server we were connected to ended, once our waiter has seen it; shown with "no server". */
+  private serverEnd: ServerEnd | undefined;
+  private serverEndSeen: ((end: ServerEnd) => void) | undefined;
   /** What events asked to read again, and the loop reading it (one at a time, in order). */
   private wantFull = false;
   private readonly wantWindows = new Set<string>();
@@ -100,13 +129,18 @@ export class TmuxService {
   private lockHold: Promise<string | undefined> | undefined;
   private lockReleased: Promise<void> = Promise.resolve();
   private lockOnServerStart = false;
+  /** The last one-shot command of run(), which the next one waits for. */
+  private oneShotQueue: Promise<void> = Promise.resolve();
   private readonly observer: CommandObserver = (argv, error) => this.observe(argv, error);
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
   private readonly stateEmitter = new Emitter<ServerState>();
   private readonly treeEmitter = new Emitter<Tree>();
   private readonly outputEmitter = new Emitter<{ paneId: string; text: string }>();
+  private readonly serverEndEmitter = new Emitter<ServerEnd>();
   readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires when the server we were connected to is gone, saying whether it stopped in order or died. */
+  readonly onDidEndServer = this.serverEndEmitter.event;
   /** Fires with the new tree whenever a snapshot differs from the last one. */
   readonly onDidChangeTree = this.treeEmitter.event;
   /** Output of panes in the session the control client is attached to. */
@@ -125,14 +159,20 @@ export class TmuxService {
   }
 
   getStats(): ServiceStats {
-    return { ...this.stats, version: this.version, socket: socketFilePath(this.address) };
+    return { ...this.stats, version: this.version, socket: socketFilePath(this.address), mode: this.version ? this.mode : undefined };
+  }
+
+  /** Connected: a control client is up, or our hooks and waiter are. */
+  private get connected(): boolean {
+    return this.hooksLink || (!!this.client && !this.client.closed);
   }
 
   /** Checks tmux and connects. Safe to call once; state changes report the outcome. */
   async start(): Promise<void> {
     try {
       this.version = await detectVersion(this.address.tmuxPath, (argv, error) => this.observe(argv, error));
-      this.log.info(`tmux ${this.version.text} at ${this.address.tmuxPath}; ${socketFilePath(this.address)}`);
+      this.mode = chooseMode(this.options.connection ?? 'auto', this.version);
+      this.log.info(`tmux ${this.version.text} at ${this.address.tmuxPath}; ${socketFilePath(this.address)}; following it ${this.mode === 'control' ? 'through a control-mode client' : 'through hooks, without a control-mode client'}`);
     } catch (error) {
       if (error instanceof TmuxNotInstalledError) this.setState({ kind: 'tmuxMissing', message: error.message });
       else if (error instanceof TmuxVersionError) this.setState({ kind: 'versionTooOld', message: error.message, found: error.found });
@@ -155,8 +195,11 @@ export class TmuxService {
         throw error;
       }
     }
-    const { stdout } = await runTmux(this.address, argv, {}, (args, error) => this.observe(args, error));
-    return splitLines(stdout);
+    // One at a time, in the order asked: separate processes would race, and a user's keys must
+    // arrive in the order they were sent (control mode keeps that order on its one pipe).
+    const result = this.oneShotQueue.then(() => runTmux(this.address, argv, {}, this.observer));
+    this.oneShotQueue = result.then(() => undefined, () => undefined);
+    return splitLines((await result).stdout);
   }
 
   /**
@@ -167,8 +210,8 @@ export class TmuxService {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        const lines = this.lockOnServerStart && (!this.client || this.client.closed) ? await this.startServerLocked(argv) : await this.run(argv);
-        if (!this.client || this.client.closed) await this.connect();
+        const lines = this.lockOnServerStart && !this.connected ? await this.startServerLocked(argv) : await this.run(argv);
+        if (!this.connected) await this.connect();
         return lines;
       } catch (error) {
         // Right after a kill-server the old server lingers until its last client (an attached
@@ -188,7 +231,7 @@ export class TmuxService {
 
   /** Takes a fresh snapshot now and returns it. */
   async refresh(): Promise<Tree> {
-    if (!this.client || this.client.closed) {
+    if (!this.connected) {
       if (this.currentState.kind === 'noServer' || this.currentState.kind === 'reconnecting') await this.connect();
       return this.currentTree;
     }
@@ -207,6 +250,7 @@ export class TmuxService {
     this.stateEmitter.dispose();
     this.treeEmitter.dispose();
     this.outputEmitter.dispose();
+    this.serverEndEmitter.dispose();
   }
 
   private connect(): Promise<void> {
@@ -222,7 +266,7 @@ export class TmuxService {
       do {
         this.connectAgain = false;
         await this.doConnect();
-      } while (this.connectAgain && !this.disposed && (!this.client || this.client.closed));
+      } while (this.connectAgain && !this.disposed && !this.connected);
     })().finally(() => {
       this.connecting = undefined;
     });
@@ -232,7 +276,7 @@ export class TmuxService {
   private async doConnect(): Promise<void> {
     if (this.disposed) return;
     clearTimeout(this.reconnectTimer);
-    if (this.client && !this.client.closed) return;
+    if (this.connected) return;
     // Attach only to a server that already has a session. tmux 3.3a (and every release before
     // upstream added a control_state check to CONTROL_SHOULD_NOTIFY_CLIENT, tmux PR #4980) crashes
     // the whole server with a NULL dereference in control_write when it broadcasts a control
@@ -265,8 +309,104 @@ export class TmuxService {
       return;
     }
     this.emptyPolls = 0;
+    if (this.mode === 'hooks') {
+      await this.attachWithHooks();
+      return;
+    }
     // Our connect must not overlap another window's burst of changes (see serverLock.ts).
     await this.withServerLock(() => this.attach());
+  }
+
+  /**
+   * Connects without a control-mode client. Every tmux release through 3.7c can crash the whole
+   * server while a control client identifies itself: tmux marks the client as control mode on its
+   * first identify message but sets it up only on its last (server-client.c,
+   * server_client_dispatch_identify), the messages arrive over several passes of the server's loop,
+   * and a notification of any change made meanwhile, by anyone, is written to the half-made client
+   * (control-notify.c). No client of ours ever asks for control mode here: hooks on every change
+   * signal a plain `wait-for` client, and the tree is read with one-shot commands.
+   */
+  private async attachWithHooks(): Promise<void> {
+    if (this.disposed || this.connected) return;
+    const run = (argv: readonly string[]) => this.oneShot(argv);
+    try {
+      await this.prepareHooks(run);
+      const index = this.hookIndex!;
+      await runTmuxCommands(this.address, [...installHookArgs(ALL_CHANGE_HOOKS, this.knownHookNames, index), clearDirtyArgs(index)], { timeoutMs: 5000 }, this.observer);
+      this.hookNames = ALL_CHANGE_HOOKS;
+      if (this.disposed) return;
+      this.startWaiter(index);
+      this.hooksLink = true;
+      this.attempt = 0;
+      this.stopWatching();
+      this.stats.connectedAt = Date.now();
+      await this.snapshot();
+      this.startProgramWatch();
+      this.setState({ kind: 'ok' });
+      this.log.info(`connected without a control client (hooks at index ${index})`);
+    } catch (error) {
+      this.recordError(error as Error);
+      this.log.warn(`setting up the connection failed: ${(error as Error).message}`);
+      await this.teardownConnection(false);
+      if (error instanceof NoServerError) await this.connectFailed(error);
+      else this.scheduleReconnect((error as Error).message);
+    }
+  }
+
+  /** Removes hooks left by editors that are gone and picks this connection's index. */
+  private async prepareHooks(run: (argv: readonly string[]) => Promise<string[]>): Promise<void> {
+    const lines = await readHooks(run);
+    this.knownHookNames = knownHooks(lines);
+    await removeStaleHooks(run, lines, processAlive, this.log);
+    this.hookIndex = newHookIndex();
+  }
+
+  private startWaiter(index: number): void {
+    this.serverEnd = undefined;
+    const waiter = new ChangeWaiter(this.address, index, {
+      onSignal: () => {
+        this.stats.lastEventAt = Date.now();
+        this.requestSnapshot();
+      },
+      onServerEnd: (end) => {
+        if (this.waiter !== waiter) return;
+        this.serverEnd = end;
+        this.serverEndSeen?.(end);
+        void this.afterConnectionLost();
+      },
+    }, this.log);
+    this.waiter = waiter;
+    waiter.start();
+  }
+
+  /**
+   * Where tmux cannot report program changes itself, looks at every pane's program now and then
+   * with one short command, and reads the tree when one changed. (automatic-rename already
+   * reports the active pane's program through window-renamed; this catches the other panes.)
+   */
+  private startProgramWatch(): void {
+    if (this.options.watchPrograms === false || this.programWatch) return;
+    this.programWatch = setInterval(() => {
+      if (!this.connected) return;
+      this.oneShot(['list-panes', '-a', '-F', PROGRAM_FORMAT]).then(
+        (lines) => {
+          if (programsKey(lines) !== programsKey(allPanes(this.currentTree).map((pane) => `${pane.id} ${pane.dead ? 1 : 0} ${pane.currentCommand}`))) this.requestSnapshot();
+        },
+        () => undefined, // A server that is gone is reported by the waiter.
+      );
+    }, this.options.programWatchMs ?? DEFAULT_PROGRAM_WATCH_MS);
+    this.programWatch.unref();
+  }
+
+  private stopProgramWatch(): void {
+    clearInterval(this.programWatch);
+    this.programWatch = undefined;
+  }
+
+  private async oneShot(argv: readonly string[]): Promise<string[]> {
+    this.stats.commandsSent++;
+    const { stdout } = await runTmux(this.address, argv, { timeoutMs: 5000 }, this.observer);
+    return splitLines(stdout);
   }
 
   /** Starts the control client and the change listener, and reads the tree. */
@@ -304,9 +444,12 @@ export class TmuxService {
       void this.afterConnectionLost();
     });
     try {
-      if (this.options.watchPrograms !== false) await client.command(['refresh-client', '-B', WATCH_SUBSCRIPTION]);
+      const [pid] = await client.command(['display-message', '-p', '#{pid}']);
+      this.serverPid = Number(pid) || undefined;
+      if (this.options.watchPrograms !== false && this.subscriptionIsSafe()) await client.command(['refresh-client', '-B', WATCH_SUBSCRIPTION]);
       if (this.options.installHooks !== false) await this.startChangeHooks(client);
       await this.snapshot();
+      if (!this.subscriptionIsSafe()) this.startProgramWatch();
       this.setState({ kind: 'ok' });
       this.log.info(`connected (control client pid ${client.pid})`);
     } catch (error) {
@@ -325,7 +468,9 @@ export class TmuxService {
       this.currentTree = EMPTY_TREE;
       this.treeKey = '';
       this.treeEmitter.fire(this.currentTree);
-      this.setState({ kind: 'noServer' });
+      const end = this.takeServerEnd();
+      this.setState(end ? { kind: 'noServer', lastEnd: end } : { kind: 'noServer' });
+      if (end) this.serverEndEmitter.fire(end);
       this.watchForServer();
       return;
     }
@@ -333,22 +478,47 @@ export class TmuxService {
     this.scheduleReconnect(error.message);
   }
 
-  /** A control client also exits when the session it is attached to closes; only a dead server is "no server". */
-  private async serverIsDown(error?: Error): Promise<boolean> {
-    if (error instanceof NoServerError) return true;
-    return !(await this.serverAnswers());
+  /** How the server we were connected to ended, once: a crash only if its process is really gone. */
+  private takeServerEnd(): ServerEnd | undefined {
+    const end = this.serverEnd;
+    const pid = this.serverPid;
+    this.serverEnd = undefined;
+    this.serverPid = undefined;
+    if (!end) return undefined;
+    if (end.unexpected && pid !== undefined && processAlive(pid)) return { ...end, unexpected: false };
+    return end;
   }
 
-  private async serverAnswers(): Promise<boolean> {
+  /**
+   * Only tmux saying that no server runs means "no server". A command that timed out met a busy
+   * server, which must never be shown as gone (a window would then wait for the next server).
+   */
+  private async serverIsDown(error?: Error): Promise<boolean> {
+    if (error instanceof NoServerError) return true;
+    return (await this.serverAnswers()) === 'down';
+  }
+
+  private async serverAnswers(): Promise<'up' | 'down' | 'unknown'> {
     try {
-      await runTmux(this.address, ['list-sessions', '-F', '#{session_id}'], { timeoutMs: 3000 }, (argv, error) => this.observe(argv, error));
-      return true;
-    } catch {
-      return false;
+      await runTmux(this.address, ['list-sessions', '-F', '#{session_id}'], { timeoutMs: 5000 }, (argv, error) => this.observe(argv, error));
+      return 'up';
+    } catch (error) {
+      return error instanceof NoServerError ? 'down' : 'unknown';
     }
   }
 
   private async afterConnectionLost(): Promise<void> {
+    // Our waiter tells how a server ended; give it a moment when the server's process is gone.
+    if (this.waiter && !this.serverEnd && this.serverPid !== undefined && !processAlive(this.serverPid)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.serverEndSeen = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.serverEndSeen = undefined;
+    }
     await this.teardownConnection(false);
     if (this.disposed) return;
     await this.connect();
@@ -395,8 +565,8 @@ export class TmuxService {
     }
     // The server may have started between the failed connect and the watch.
     if (fs.existsSync(socket) && watchTarget === folder) {
-      void this.serverAnswers().then((up) => {
-        if (up) void this.connect();
+      void this.serverAnswers().then((answer) => {
+        if (answer !== 'down') void this.connect();
       });
     }
   }
@@ -406,54 +576,34 @@ export class TmuxService {
     this.watcher = undefined;
   }
 
+  private subscriptionIsSafe(): boolean {
+    return !!this.version && versionAtLeast(this.version, SAFE_SUBSCRIPTION_VERSION);
+  }
+
+  /** Control mode's blind spots, closed by hooks and our plain `wait-for` client (see hooks.ts). */
   private async startChangeHooks(client: ControlClient): Promise<void> {
-    const index = client.pid!;
     const run = (argv: readonly string[]) => client.command(argv);
-    const clients = await run(['list-clients', '-F', '#{client_pid}']).catch(() => [] as string[]);
-    await removeStaleHooks(run, new Set(clients.map(Number)), this.log);
-    // The listener attaches to the same session as the main client, so the two end together.
-    const [sessionId] = await run(['display-message', '-p', '#{session_id}']);
-    const listener = new ControlClient(this.address, {
-      target: sessionId,
-      flags: ['no-output'],
-      onSend: (line) => this.log.trace(`→ (listener) ${line}`),
-    });
-    this.listener = listener;
-    listener.onClose((closed) => {
-      if (closed.requested || this.disposed || this.listener !== listener) return;
-      this.log.info(`change listener closed: ${closed.reason}`);
-      void this.afterConnectionLost();
-    });
-    await listener.ready;
-    const channel = channelFor(index);
-    const wait = (): void => {
-      listener.command(['wait-for', channel], { timeoutMs: 0 }).then(
-        () => {
-          this.stats.lastEventAt = Date.now();
-          this.requestSnapshot();
-          wait();
-        },
-        () => undefined, // The listener closed; its close handler reconnects.
-      );
-    };
-    wait();
-    wait();
-    await installHooks(run, index, this.log);
-    this.hookIndex = index;
-    this.log.trace(`change hooks installed at index ${index}: ${CHANGE_HOOKS.join(', ')}`);
+    await this.prepareHooks(run);
+    const index = this.hookIndex!;
+    this.startWaiter(index);
+    await client.commands([...installHookArgs(BLIND_SPOT_HOOKS, this.knownHookNames, index), clearDirtyArgs(index)]);
+    this.hookNames = BLIND_SPOT_HOOKS;
+    this.log.trace(`change hooks installed at index ${index}`);
   }
 
   private async teardownConnection(removeFromTmux: boolean): Promise<void> {
     const client = this.client;
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.close();
-    if (client && !client.closed && removeFromTmux) {
-      const run = (argv: readonly string[]) => client.command(argv);
-      const cleanup = Promise.all([
-        this.hookIndex !== undefined ? removeHooks(run, this.hookIndex) : undefined,
-        run(['refresh-client', '-B', 'tsm-watch']).catch(() => undefined),
-      ]);
+    const waiter = this.waiter;
+    const index = this.hookIndex;
+    this.waiter = undefined;
+    this.hooksLink = false;
+    this.stopProgramWatch();
+    waiter?.stop();
+    if (removeFromTmux && index !== undefined) {
+      const hooks = removeHookArgs(this.hookNames, this.knownHookNames, index);
+      const cleanup = client && !client.closed
+        ? Promise.all([client.commands(hooks).catch(() => undefined), client.command(['refresh-client', '-B', 'tsm-watch']).catch(() => undefined)])
+        : runTmuxCommands(this.address, hooks, { timeoutMs: 1500 }, this.observer).catch(() => undefined);
       await Promise.race([cleanup, delay(1500)]);
     }
     this.hookIndex = undefined;
@@ -545,9 +695,8 @@ export class TmuxService {
   }
 
   private catchUp(): Promise<void> {
-    const client = this.client;
-    if (!client || client.closed) return Promise.resolve();
-    this.updating ??= this.update(client).finally(() => {
+    if (!this.connected) return Promise.resolve();
+    this.updating ??= this.update().finally(() => {
       this.updating = undefined;
     });
     return this.updating;
@@ -558,12 +707,18 @@ export class TmuxService {
    * one (it covers every window), else the windows that events named, each read on its own
    * (about 1 ms against 20-35 ms for the whole tree at 600 panes).
    */
-  private async update(client: ControlClient): Promise<void> {
-    while ((this.wantFull || this.wantWindows.size > 0) && !client.closed) {
-      if (this.wantFull) {
+  private async update(): Promise<void> {
+    while ((this.wantFull || this.wantWindows.size > 0) && this.connected) {
+      const client = this.client;
+      if (this.wantFull || !client) {
         this.wantFull = false;
         this.wantWindows.clear();
-        await this.readWholeTree(client);
+        try {
+          await this.readWholeTree(client);
+        } catch (error) {
+          if (this.hooksLink && error instanceof NoServerError) void this.afterConnectionLost();
+          throw error;
+        }
       } else {
         const windows = [...this.wantWindows];
         this.wantWindows.clear();
@@ -572,8 +727,20 @@ export class TmuxService {
     }
   }
 
-  private async readWholeTree(client: ControlClient): Promise<void> {
-    const [paneLines, clientLines] = await client.commands(snapshotCommands());
+  /**
+   * One atomic reading of the whole tree, which also turns our hooks' dirty flag off (hooks.ts):
+   * over the control client, or as one one-shot command list where there is none.
+   */
+  private async readWholeTree(client: ControlClient | undefined): Promise<void> {
+    const clear = this.hookIndex !== undefined ? [clearDirtyArgs(this.hookIndex)] : [];
+    let paneLines: string[];
+    let clientLines: string[];
+    if (client) {
+      [paneLines, clientLines] = (await client.commands([...clear, ...snapshotCommands()])).slice(clear.length);
+    } else {
+      [paneLines, clientLines] = await this.readTreeOneShot(clear);
+    }
+    this.waiter?.readSucceeded();
     this.stats.commandsSent++;
     this.stats.snapshots++;
     // Most snapshots after an event read the same text as the last one: comparing the raw reply
@@ -584,6 +751,19 @@ export class TmuxService {
     this.log.trace(`snapshot: ${paneLines.length} panes`);
     this.treeKey = key;
     this.setTree(tree);
+  }
+
+  /** The snapshot commands in one process; a marker line (and the server's pid) splits their output. */
+  private async readTreeOneShot(clear: string[][]): Promise<[string[], string[]]> {
+    const marker = `tsm-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    const [panes, clients] = snapshotCommands();
+    const { stdout } = await runTmuxCommands(this.address, [...clear, ['display-message', '-p', `${marker} #{pid}`], panes, ['display-message', '-p', marker], clients], { timeoutMs: 10_000 }, this.observer);
+    const lines = splitLines(stdout);
+    const first = lines.findIndex((line) => line.startsWith(`${marker} `));
+    const second = lines.indexOf(marker);
+    if (first < 0 || second < first) throw new TmuxCommandError('tmux answered the tree reading out of order', { argv: panes, stderr: stdout.slice(0, 500) });
+    this.serverPid = Number(lines[first].slice(marker.length + 1)) || this.serverPid;
+    return [lines.slice(first + 1, second), lines.slice(second + 1)];
   }
 
   private async readWindow(client: ControlClient, windowId: string): Promise<void> {
@@ -624,6 +804,16 @@ export class TmuxService {
     this.stats.lastError = { message: error.message, at: Date.now() };
     if (!(error instanceof TmuxError) || !(error instanceof NoServerError)) this.log.error(error.message);
   }
+}
+
+function programsKey(lines: readonly string[]): string {
+  return [...lines].sort().join('\n');
+}
+
+/** Control mode only where it cannot crash the server, unless told otherwise. */
+export function chooseMode(setting: 'auto' | ConnectionMode, version: TmuxVersion): ConnectionMode {
+  if (setting !== 'auto') return setting;
+  return versionAtLeast(version, SAFE_CONTROL_MODE_VERSION) ? 'control' : 'hooks';
 }
 
 function splitLines(stdout: string): string[] {

@@ -26,3 +26,18 @@ export function versionAtLeast(version: TmuxVersion, wanted: TmuxVersion): boole
   if (version.minor !== wanted.minor) return version.minor > wanted.minor;
   return version.patch >= wanted.patch;
 }
+
+/**
+ * The first release we trust to take a control-mode client while it is busy. Every release through
+ * 3.7c can crash the whole server when a notification reaches a control client that is half way
+ * through identifying itself (control-notify.c, CONTROL_SHOULD_NOTIFY_CLIENT; upstream issue 5570),
+ * so with those the service connects without one (see service.ts).
+ */
+export const SAFE_CONTROL_MODE_VERSION: TmuxVersion = { major: 3, minor: 8, patch: '', text: '3.8' };
+
+/**
+ * Before 3.7 a control client's session subscription (refresh-client -B) crashes the server when
+ * the session the client is attached to is killed and the subscription's once-a-second check runs
+ * before the client has left (control.c, control_check_subs_session reads s->id of no session).
+ */
+export const SAFE_SUBSCRIPTION_VERSION: TmuxVersion = { major: 3, minor: 7, patch: '', text: '3.7' };

@@ -7,8 +7,20 @@ import { eventually, PrivateTmux } from './helpers/tmux';
  * Changes made by a separate tmux process, as a user's shell or script would make them, must reach
  * the model without anyone asking for a refresh. Each blind spot of control mode has its own test.
  */
-for (const mode of ['default', 'hooks only'] as const)
-describe(`live model (${mode}): changes made outside reach the tree`, function () {
+/**
+ * Both ways of following a server: hooks with no control client (the default on tmux through
+ * 3.7c, whose control mode can crash the server), and a control client. "hooks only" turns off the
+ * program watch, so those tests prove that the hooks alone close control mode's blind spots.
+ */
+const MODES = [
+  { name: 'hooks, the default here', connection: 'hooks', watchPrograms: true },
+  { name: 'hooks only, no program watch', connection: 'hooks', watchPrograms: false },
+  { name: 'control mode', connection: 'control', watchPrograms: true },
+  { name: 'control mode, hooks only', connection: 'control', watchPrograms: false },
+] as const;
+
+for (const mode of MODES)
+describe(`live model (${mode.name}): changes made outside reach the tree`, function () {
   let server: PrivateTmux;
   let service: TmuxService;
   let attachedId: string;
@@ -18,16 +30,17 @@ describe(`live model (${mode}): changes made outside reach the tree`, function (
     server = new PrivateTmux();
     const first = server.newSession('first');
     const second = server.newSession('second');
-    // "hooks only" turns off the once-a-second program watch, so these tests prove that the hooks
-    // alone close control mode's blind spots.
     const log = process.env.TSM_TEST_LOG ? (m: string) => console.log(`    [${Date.now() % 100000}] ${m}`) : () => undefined;
-    service = new TmuxService({ ...server.address }, { watchPrograms: mode === 'default', log: { trace: log, info: log, warn: log, error: log } });
+    service = new TmuxService({ ...server.address }, { connection: mode.connection, watchPrograms: mode.watchPrograms, programWatchMs: 500, log: { trace: log, info: log, warn: log, error: log } });
     await service.start();
     await eventually('connected', () => service.state.kind === 'ok');
     await eventually('both sessions', () => service.tree.sessions.length === 2);
+    assert.equal(service.getStats().mode, mode.connection);
     // tmux chooses which session the control client attaches to; the other one is its blind side.
+    // With no control client, "attached" is just the first session.
     const control = server.tmux('list-clients', '-F', '#{client_control_mode} #{session_id}').split('\n').find((l) => l.startsWith('1 '));
-    attachedId = control!.slice(2);
+    assert.equal(!!control, mode.connection === 'control', 'a control client only in control mode');
+    attachedId = control ? control.slice(2) : first;
     otherId = attachedId === first ? second : first;
   });
 
@@ -100,7 +113,7 @@ describe(`live model (${mode}): changes made outside reach the tree`, function (
     it(`sees a dead pane (remain-on-exit) and its exit status in the ${which} session`, async function () {
       // When that race happens tmux runs no pane-died hook and sends no notification either: only
       // the program watch (pane_dead is in its format) sees the pane die, so hooks alone cannot.
-      if (mode === 'hooks only') this.skip();
+      if (!mode.watchPrograms) this.skip();
       const paneId = server.tmux('split-window', '-d', '-t', pick(), '-P', '-F', '#{pane_id}', 'sleep 0.2; exit 3').trim();
       server.tmux('set-option', '-p', '-t', paneId, 'remain-on-exit', 'on');
       const pane = await eventually('the pane dead', () => {
@@ -124,7 +137,7 @@ describe(`live model (${mode}): changes made outside reach the tree`, function (
     });
 
     it(`sees a program start in a pane of the ${which} session`, async function () {
-      if (mode === 'hooks only') this.skip();
+      if (!mode.watchPrograms) this.skip();
       const [pane] = panesOf(pick());
       assert.ok(pane);
       server.tmux('send-keys', '-t', pane.id, 'exec sleep 30', 'Enter');
@@ -141,6 +154,7 @@ describe(`live model (${mode}): changes made outside reach the tree`, function (
   });
 
   it('counts only real clients as attached', function () {
+    // Our waiting `tmux wait-for` client, and in control mode our control client, are not attachments.
     for (const session of service.tree.sessions) assert.equal(session.attachedClients, 0, `${session.name} should not count our control client`);
     assert.ok(allPanes(service.tree).length >= 2);
   });

@@ -472,6 +472,8 @@ describe('hostile input', function () {
     });
 
     it('every key keyNameProblem accepts reaches the pane as a key; every one it refuses tmux would type as text or drop', async function () {
+      // About 1,250 commands; without a control client each is its own tmux process, in order.
+      this.timeout(120_000);
       const bases = [
         'F1', 'F12', 'IC', 'Insert', 'DC', 'Delete', 'Home', 'End', 'NPage', 'PageDown', 'PgDn', 'PPage', 'PageUp', 'PgUp',
         'Tab', 'BTab', 'Space', 'BSpace', 'Enter', 'Escape', 'Up', 'Down', 'Left', 'Right', 'KP/', 'KP*', 'KP-', 'KP7', 'KP+',
@@ -480,7 +482,7 @@ describe('hostile input', function () {
       ];
       const modifiers = ['', 'C-', 'M-', 'S-', 'C-M-', 'C-S-', 'M-S-', 'C-M-S-', 'c-', 's-', '^', 'M-^'];
       const keys = modifiers.flatMap((modifier) => bases.map((base) => modifier + base));
-      // Each key is followed by a marker, all in one pipeline over the control connection.
+      // Each key is followed by a marker, all sent at once: they must arrive in the order sent.
       const marker = '\u00a7\u00a7';
       const start = fs.statSync(output).size;
       await Promise.all(keys.flatMap((key) => [

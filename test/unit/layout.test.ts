@@ -103,7 +103,8 @@ describe('LayoutKeeper: restored windows keep their proportions in a client of a
     server = new PrivateTmux();
     server.tmux('new-session', '-d', '-s', 'restored', '-x', '160', '-y', '50');
     server.tmux('split-window', '-h', '-l', '30', '-t', 'restored');
-    service = new TmuxService(server.address);
+    const log = process.env.TSM_TEST_LOG ? (m: string) => console.log(`    [${Date.now() % 100000}] ${m.slice(0, 300)}`) : () => undefined;
+    service = new TmuxService(server.address, { log: { trace: log, info: log, warn: log, error: log } });
     await service.start();
     await eventually('connected', () => service.state.kind === 'ok');
   });
@@ -116,8 +117,17 @@ describe('LayoutKeeper: restored windows keep their proportions in a client of a
 
   /** A client the size of a small terminal, as when the user attaches in a narrow panel. */
   function attachClient(width: number, height: number) {
-    const client = spawn('tmux', ['-S', server.socketPath, '-C', 'attach-session', '-t', 'restored'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, TMUX: '' } });
-    client.stdin.write(`refresh-client -C ${width}x${height}\n`);
+    const client = spawn('tmux', ['-S', server.socketPath, '-C', 'attach-session', '-t', 'restored'], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, TMUX: '' } });
+    // A size sent before tmux has attached the client is sometimes lost: send it once attached.
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (!seen.includes('%session-changed')) return;
+      client.stdout.off('data', onData);
+      client.stdout.resume();
+      client.stdin.write(`refresh-client -C ${width}x${height}\n`);
+    };
+    client.stdout.on('data', onData);
     return client;
   }
 

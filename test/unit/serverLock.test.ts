@@ -28,7 +28,8 @@ describe('the server lock', function () {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function makeService(): TmuxService {
-    const service = new TmuxService(server.address);
+    // The lock orders control-mode connects (the crash it avoids needs a control client).
+    const service = new TmuxService(server.address, { connection: 'control' });
     services.push(service);
     return service;
   }

@@ -7,7 +7,7 @@ import { listProcesses } from '../../src/core/processes';
 import { CHANNEL_PREFIX } from '../../src/tmux/hooks';
 import { newSessionArgs } from '../../src/tmux/commands';
 import { findById } from '../../src/tmux/model';
-import { ServerState, TmuxService } from '../../src/tmux/service';
+import { ServerState, ServiceOptions, TmuxService } from '../../src/tmux/service';
 import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
 
 /**
@@ -37,9 +37,9 @@ describe('TmuxService state machine', function () {
     fs.rmSync(tools, { recursive: true, force: true });
   });
 
-  function makeService(address: { tmuxPath: string; socketPath?: string; socketName?: string } = { tmuxPath, socketPath: server.socketPath }): TmuxService {
+  function makeService(address: { tmuxPath: string; socketPath?: string; socketName?: string } = { tmuxPath, socketPath: server.socketPath }, options: ServiceOptions = {}): TmuxService {
     const log = process.env.TSM_TEST_LOG ? (m: string) => console.log(`    [${services.length}] ${m}`) : () => undefined;
-    const service = new TmuxService(address, { log: { trace: log, info: log, warn: log, error: log } });
+    const service = new TmuxService(address, { log: { trace: log, info: log, warn: log, error: log }, ...options });
     services.push(service);
     return service;
   }
@@ -48,6 +48,8 @@ describe('TmuxService state machine', function () {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const hooks = () => server.tmux('show-hooks', '-g') + server.tmux('show-hooks', '-gw');
   const sessionNames = () => server.tmux('list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean).sort();
+  /** The hook indexes of ours installed on the server: one per connected editor. */
+  const hookIndexes = () => [...new Set([...hooks().matchAll(new RegExp(`${CHANNEL_PREFIX}(\\d+)`, 'g'))].map((match) => Number(match[1])))];
   const controlClients = () => server.tmux('list-clients', '-F', '#{client_control_mode} #{client_pid}').split('\n').filter((line) => line.startsWith('1 ')).map((line) => Number(line.slice(2)));
 
   /** tmux processes this test process started that are still running (control clients). */
@@ -65,7 +67,8 @@ describe('TmuxService state machine', function () {
   }
 
   it('follows the server as it starts, stops and comes back, and does nothing while there is none', async function () {
-    const service = makeService();
+    // The program watch looks every 2 s by design; it has a test of its own below.
+    const service = makeService(undefined, { watchPrograms: false });
     const states = recordStates(service);
     await service.start();
     await eventually('no server', () => service.state.kind === 'noServer');
@@ -88,7 +91,7 @@ describe('TmuxService state machine', function () {
     const connectMs = Date.now() - started;
     await eventually('the new session in the tree', () => service.tree.sessions.some((s) => s.name === 'appeared'), 1000);
 
-    // Idle with a server: the change listener blocks in tmux, nothing is started over and over.
+    // Idle with a server: the change waiter blocks in tmux, nothing is started over and over.
     await sleep(300);
     const idleBefore = calls().length;
     await sleep(1000);
@@ -120,7 +123,7 @@ describe('TmuxService state machine', function () {
     // killed server alive; meanwhile it closes every new connection.
     const lingering = spawn('tmux', ['-S', server.socketPath, '-C', 'attach'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, TMUX: '' } });
     try {
-      await eventually('the second client attached', () => server.tmux('list-clients').split('\n').filter(Boolean).length >= 3);
+      await eventually('the second client attached', () => server.tmux('list-clients', '-F', '#{client_pid}').split('\n').includes(String(lingering.pid)));
       const serverPid = Number(server.tmux('display-message', '-p', '#{pid}').trim());
       lingering.kill('SIGSTOP');
       server.tmux('kill-server');
@@ -217,71 +220,95 @@ describe('TmuxService state machine', function () {
       server.tmux('set-hook', '-g', 'pane-exited[3]', 'set -g @user_exit 1');
     });
 
-    it('connects without creating a session and without resizing the user\'s windows', async function () {
-      const sessions = sessionNames();
-      const size = () => server.tmux('list-windows', '-t', sessionId, '-F', '#{window_width}x#{window_height}').trim().split('\n');
-      assert.deepEqual(size(), ['200x50', '200x50']);
-      const service = makeService();
-      await service.start();
-      await eventually('ok', () => service.state.kind === 'ok');
-      await eventually('our control client and its change listener attached', () => controlClients().length === 2);
-      await sleep(300);
-      assert.deepEqual(sessionNames(), sessions, 'the same sessions as before');
-      assert.deepEqual(size(), ['200x50', '200x50'], 'window sizes unchanged');
-      const tree = service.tree;
-      const session = tree.sessions.find((s) => s.id === sessionId)!;
-      assert.deepEqual(session.windows.map((w) => `${w.panes[0].width}x${w.panes[0].height}`), ['200x50', '200x50']);
-    });
+    for (const connection of ['hooks', 'control'] as const) {
+      // One control client per editor in control mode, none with hooks; a plain `wait-for` waiter in both.
+      const expectedControlClients = connection === 'control' ? 1 : 0;
 
-    it('removes its hooks, its waiter and its client on dispose, and leaves the user\'s things alone', async function () {
-      const sessions = sessionNames();
-      const service = makeService();
-      await service.start();
-      await eventually('ok', () => service.state.kind === 'ok');
-      const [clientPid] = controlClients();
-      assert.ok(hooks().includes(`${CHANNEL_PREFIX}${clientPid}`), 'our hooks are installed');
-      assert.ok((await ourTmuxChildren()).length >= 2, 'a control client and a change listener run');
+      it(`(${connection}) connects without creating a session and without resizing the user's windows`, async function () {
+        const sessions = sessionNames();
+        const size = () => server.tmux('list-windows', '-t', sessionId, '-F', '#{window_width}x#{window_height}').trim().split('\n');
+        assert.deepEqual(size(), ['200x50', '200x50']);
+        const service = makeService(undefined, { connection });
+        await service.start();
+        await eventually('ok', () => service.state.kind === 'ok');
+        await sleep(300);
+        assert.equal(controlClients().length, expectedControlClients);
+        assert.deepEqual(sessionNames(), sessions, 'the same sessions as before');
+        assert.deepEqual(size(), ['200x50', '200x50'], 'window sizes unchanged');
+        const tree = service.tree;
+        const session = tree.sessions.find((s) => s.id === sessionId)!;
+        assert.deepEqual(session.windows.map((w) => `${w.panes[0].width}x${w.panes[0].height}`), ['200x50', '200x50']);
+      });
 
-      await service.dispose();
-      assert.equal(service.state.kind, 'stopped');
-      assert.ok(!hooks().includes(CHANNEL_PREFIX), `no hook of ours is left:\n${hooks()}`);
-      assert.match(hooks(), /after-split-window\[0\] set-option -g @user_split 1/);
-      assert.match(hooks(), /pane-exited\[3\] set-option -g @user_exit 1/);
-      await eventually('our control client detached', () => controlClients().length === 0);
-      await eventually('no tmux process of ours left', async () => (await ourTmuxChildren()).length === 0);
-      assert.deepEqual(sessionNames(), sessions, 'the user\'s sessions are untouched');
-      assert.equal(server.tmux('show-options', '-gqv', '@user_split').trim(), '', 'no user hook was fired by us');
-    });
+      it(`(${connection}) removes its hooks, its waiter and its client on dispose, and leaves the user's things alone`, async function () {
+        const sessions = sessionNames();
+        const service = makeService(undefined, { connection });
+        await service.start();
+        await eventually('ok', () => service.state.kind === 'ok');
+        assert.equal(hookIndexes().length, 1, 'our hooks are installed');
+        assert.ok((await ourTmuxChildren()).length >= 1 + expectedControlClients, 'a waiter (and in control mode a control client) runs');
+
+        await service.dispose();
+        assert.equal(service.state.kind, 'stopped');
+        assert.ok(!hooks().includes(CHANNEL_PREFIX), `no hook of ours is left:\n${hooks()}`);
+        assert.equal(server.tmux('show-options', '-g').includes('tmux-session-manager-dirty'), false, 'no option of ours is left');
+        assert.match(hooks(), /after-split-window\[0\] set-option -g @user_split 1/);
+        assert.match(hooks(), /pane-exited\[3\] set-option -g @user_exit 1/);
+        await eventually('our control client detached', () => controlClients().length === 0);
+        await eventually('no tmux process of ours left', async () => (await ourTmuxChildren()).length === 0);
+        assert.deepEqual(sessionNames(), sessions, 'the user\'s sessions are untouched');
+        assert.equal(server.tmux('show-options', '-gqv', '@user_split').trim(), '', 'no user hook was fired by us');
+      });
+    }
 
     it('two editors on one server each see changes; closing one leaves the other working', async function () {
       const first = makeService();
       const second = makeService();
       await Promise.all([first.start(), second.start()]);
       await eventually('both ok', () => first.state.kind === 'ok' && second.state.kind === 'ok');
-      // Each editor runs a main control client, whose pid indexes its hooks, and a change listener.
-      const clients = await eventually('four control clients', () => (controlClients().length === 4 ? controlClients() : undefined)).catch((error: Error) => {
-        throw new Error(`${error.message}; tmux lists: ${server.tmux('list-clients', '-F', '#{client_pid} #{client_control_mode} #{session_id} #{client_flags}')}`);
-      });
-      const mains = clients.filter((pid) => hooks().includes(`${CHANNEL_PREFIX}${pid}`));
-      assert.equal(mains.length, 2, 'hooks for each editor');
+      assert.equal(controlClients().length, 0, 'no control client on this tmux');
+      const indexes = hookIndexes();
+      assert.equal(indexes.length, 2, 'hooks for each editor');
 
       server.tmux('new-session', '-d', '-s', 'seen by both');
       await eventually('both see the new session', () => [first, second].every((s) => s.tree.sessions.some((x) => x.name === 'seen by both')));
 
       await first.dispose();
-      await eventually('one editor\'s clients left', () => controlClients().length === 2);
-      const [left] = controlClients().filter((pid) => mains.includes(pid));
-      assert.ok(left !== undefined, 'the other editor\'s main client is still attached');
-      const ours = hooks().split('\n').filter((line) => line.includes(CHANNEL_PREFIX));
-      assert.ok(ours.length > 0, 'the other editor keeps its hooks');
-      assert.ok(ours.every((line) => line.includes(`${CHANNEL_PREFIX}${left}`) && line.includes(`[${left}]`)), `only its hooks are left:\n${ours.join('\n')}`);
+      const left = hookIndexes();
+      assert.equal(left.length, 1, 'the other editor keeps its hooks');
+      assert.ok(indexes.includes(left[0]));
       assert.equal(first.state.kind, 'stopped');
 
-      // A change control mode does not report for unattached sessions reaches the other editor
-      // through its hooks: split a pane in every session, so one is surely not the attached one.
+      // Changes of every kind reach the other editor through its hooks alone.
       const panes = ['user work', 'other'].map((name) => server.tmux('split-window', '-d', '-t', name, '-P', '-F', '#{pane_id}').trim());
       await eventually('the other editor sees both new panes', () => panes.every((pane) => findById(second.tree, pane)));
+      server.tmux('rename-session', '-t', 'other', 'renamed other');
+      await eventually('the other editor sees the rename', () => second.tree.sessions.some((x) => x.name === 'renamed other'));
       assert.equal(second.state.kind, 'ok');
+    });
+
+    it('removes hooks left by an editor that is gone', async function () {
+      // Hooks as an editor of process 1234567 left them (no such process: pids stop far below).
+      const index = 1234567 * 100;
+      server.tmux('set-hook', '-g', `after-split-window[${index}]`, `wait-for -S ${CHANNEL_PREFIX}${index}`);
+      server.tmux('set-option', '-g', `@tmux-session-manager-dirty-${index}`, '1');
+      const service = makeService();
+      await service.start();
+      await eventually('ok', () => service.state.kind === 'ok');
+      assert.ok(!hookIndexes().includes(index), 'the stale hook is gone');
+      assert.equal(hookIndexes().length, 1, 'ours is there');
+    });
+
+    it('with the program watch on, looks at the panes\' programs once per interval and at nothing else', async function () {
+      const service = makeService(undefined, { programWatchMs: 500 });
+      await service.start();
+      await eventually('ok', () => service.state.kind === 'ok');
+      await sleep(300);
+      const before = calls().length;
+      await sleep(2000);
+      const made = calls().slice(before);
+      assert.ok(made.length >= 3 && made.length <= 5, `${made.length} calls in 2 s`);
+      assert.ok(made.every((call) => call.includes('list-panes -a -F #{pane_id} #{pane_dead} #{pane_current_command}')), made.join('\n'));
     });
   });
 });
