@@ -12,6 +12,7 @@ import { AutosaveController } from './vscode/snapshots/autosave';
 import { hasAutosave, offerRestoreAfterReboot } from './vscode/snapshots/startup';
 import { SNAPSHOTS_VIEW_ID, SnapshotNode, SnapshotTreeProvider } from './vscode/snapshots/view';
 import { HealthStatusBar } from './vscode/statusBar';
+import { noticeServerEnd, ServerEndNotice } from './vscode/serverEnd';
 import { AttachTerminals } from './vscode/terminals';
 import { SessionTreeProvider, VIEW_ID } from './vscode/tree';
 
@@ -27,6 +28,8 @@ export interface TmuxSessionManagerApi {
   /** The running autosaver; undefined while autosave is off. */
   autosaver(): Autosaver | undefined;
   layoutKeeper(): LayoutKeeper;
+  /** What each "server stopped unexpectedly" notice said, oldest first. */
+  readonly serverEndNotices: readonly ServerEndNotice[];
 }
 
 let current: TmuxService | undefined;
@@ -64,7 +67,9 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     layoutKeeper: () => layoutKeeper,
   };
 
-  let stateSubscription = followState(service, treeView, services);
+  const serverEndNotices: ServerEndNotice[] = [];
+  const follow = () => followState(service, treeView, services, serverEndNotices);
+  let stateSubscription = follow();
   context.subscriptions.push(
     log,
     treeProvider,
@@ -93,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
         treeProvider.bind(service);
         statusBar.bind(service);
         stateSubscription.dispose();
-        stateSubscription = followState(service, treeView, services);
+        stateSubscription = follow();
         layoutKeeper.dispose();
         layoutKeeper = new LayoutKeeper(service);
         currentKeeper = layoutKeeper;
@@ -109,11 +114,11 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     }),
   );
   void service.start();
-  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper };
+  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices };
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {
-  current = new TmuxService(settings.address, { log: channelLogger(log), watchPrograms: settings.watchPrograms });
+  current = new TmuxService(settings.address, { log: channelLogger(log), watchPrograms: settings.watchPrograms, connection: settings.connection });
   return current;
 }
 
@@ -124,12 +129,13 @@ function createStore(settings: Settings, log: vscode.LogOutputChannel): Snapshot
 /**
  * Mirrors the state into a context key (welcome views and menus read it) and the view's message.
  * With no server, also whether the last autosave could bring sessions back, so the welcome view
- * and the status bar offer that only when it would do something.
+ * and the status bar offer that only when it would do something. A server that died is said so.
  */
-function followState(service: TmuxService, view: vscode.TreeView<TmuxObject>, services: ExtensionContextServices): vscode.Disposable {
+function followState(service: TmuxService, view: vscode.TreeView<TmuxObject>, services: ExtensionContextServices, notices: ServerEndNotice[]): vscode.Disposable {
   const apply = () => {
     const state = service.state;
     void vscode.commands.executeCommand('setContext', 'tmuxSessionManager.state', state.kind);
+    void vscode.commands.executeCommand('setContext', 'tmuxSessionManager.serverDied', state.kind === 'noServer' && !!state.lastEnd?.unexpected);
     view.message = state.kind === 'reconnecting' ? `Reconnecting to tmux… (${state.reason})` : undefined;
     if (state.kind === 'noServer') {
       void hasAutosave(services)
@@ -141,7 +147,9 @@ function followState(service: TmuxService, view: vscode.TreeView<TmuxObject>, se
     }
   };
   apply();
-  return service.onDidChangeState(apply);
+  const ended = service.onDidEndServer((end) => void noticeServerEnd(services, end, (notice) => notices.push(notice)));
+  const changed = service.onDidChangeState(apply);
+  return { dispose: () => [ended, changed].forEach((subscription) => subscription.dispose()) };
 }
 
 /** Stops autosave, closes the control connection and removes the hooks and subscription we added to tmux. */

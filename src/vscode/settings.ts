@@ -13,6 +13,8 @@ export interface Settings {
   readonly terminateWaitMs: number;
   readonly captureLines: number;
   readonly watchPrograms: boolean;
+  /** How to follow the server: `auto` uses control mode only where it cannot crash tmux. */
+  readonly connection: 'auto' | 'hooks' | 'control';
   /** Minutes between autosaves; 0 turns autosave off. */
   readonly autosaveMinutes: number;
   /** Autosaves kept per session. */
@@ -50,6 +52,7 @@ export function readSettings(): Settings {
     terminateWaitMs: config.get<number>('kill.terminateWaitMs') ?? 3000,
     captureLines: config.get<number>('capture.lines') ?? 2000,
     watchPrograms: config.get<boolean>('watchPrograms') ?? true,
+    connection: oneOf(config.get<string>('connection'), ['auto', 'hooks', 'control'] as const, 'auto'),
     autosaveMinutes: nonNegative(config.get<number>('autosaveMinutes'), 5),
     autosaveKeep: Math.max(1, Math.floor(nonNegative(config.get<number>('autosaveKeep'), 10))),
     scrollbackLines: Math.floor(nonNegative(config.get<number>('snapshot.scrollbackLines'), 2000)),
@@ -85,7 +88,7 @@ function stringMap(value: unknown): Record<string, string> | undefined {
 
 /** Settings whose change means talking to another tmux: the service is rebuilt. */
 export function affectsConnection(event: vscode.ConfigurationChangeEvent): boolean {
-  return ['tmuxPath', 'socketName', 'socketPath', 'watchPrograms'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+  return ['tmuxPath', 'socketName', 'socketPath', 'watchPrograms', 'connection'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }
 
 /** Settings whose change means another snapshot folder: the store (and its watcher) is rebuilt. */

@@ -25,6 +25,10 @@ export function describeState(state: ServerState, tree: Tree): Look {
     case 'connecting':
       return { text: '$(sync~spin) tmux', summary: 'Connecting to tmux…' };
     case 'noServer':
+      if (state.lastEnd?.unexpected) {
+        const at = state.lastEnd.at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+        return { text: '$(error) tmux: server stopped unexpectedly', summary: `The tmux server stopped unexpectedly at ${at} (${state.lastEnd.detail}). Restore the autosaved sessions, or start a new one.`, background: 'error' };
+      }
       return { text: '$(circle-slash) tmux: no server', summary: 'No tmux server is running. Click to start one.', background: 'warning' };
     case 'tmuxMissing':
       return { text: '$(error) tmux: not installed', summary: state.message, background: 'error' };
