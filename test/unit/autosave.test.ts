@@ -9,6 +9,8 @@ import { SnapshotStore } from '../../src/core/snapshots/store';
 import { isAlive } from '../../src/core/processes';
 import { allPanes, Session, Tree } from '../../src/tmux/model';
 import { TmuxService } from '../../src/tmux/service';
+import { restoreSnapshot } from '../../src/core/snapshots/restore';
+import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS } from '../../src/core/snapshots/programs';
 import { fakeSession, makeSnapshot, sleep } from './helpers/snapshotFixtures';
 import { eventually, PrivateTmux } from './helpers/tmux';
 
@@ -168,7 +170,7 @@ describe('Autosaver against real tmux', function () {
     assert.deepEqual(files(), before);
   });
 
-  it('does not save for output, a new program or a cd: only for structure', async function () {
+  it('does not save for output or a cd, and saves once soon after a program starts', async function () {
     const autosaver = makeAutosaver();
     autosaver.start();
     const summary = (tree: Tree) => tree.sessions.flatMap((s) => s.windows.map((w) => `${s.name}:${w.name} ${w.layout} ${w.panes.map((p) => p.currentCommand).join('/')}`)).join(', ');
@@ -176,14 +178,18 @@ describe('Autosaver against real tmux', function () {
     const first = summary(service.tree);
     service.onDidChangeTree((tree) => seen.push(summary(tree)));
     const paneId = service.tree.sessions[0].windows[0].panes[0].id;
-    server.tmux('send-keys', '-t', paneId, 'cd / && echo hello && sleep 30', 'Enter');
+    server.tmux('send-keys', '-t', paneId, 'cd / && echo hello', 'Enter');
+    await sleep(800);
+    assert.equal(captures, 0, `trees seen: ${first} ⇒ ${seen.join(' → ')}`);
+
+    // A program started in a pane is what a crash would lose: it is saved after the debounce.
+    server.tmux('send-keys', '-t', paneId, 'sleep 30', 'Enter');
     await eventually('the program is seen', () => service.tree.sessions[0].windows[0].panes[0].currentCommand === 'sleep', 5000);
-    // tmux names the window after the program too; that is not a rename by the user.
+    await eventually('one save', () => files().length === 1, 3000);
+    // tmux names the window after the program too; that is not another change worth a save.
     await eventually('the window named after the program', () => windowNames() === 'sleep', 5000);
     await sleep(800);
-    assert.ok(seen.length > 0, 'the tree did change');
-    assert.equal(captures, 0, `trees seen: ${first} ⇒ ${seen.join(' → ')}`);
-    assert.deepEqual(files(), []);
+    assert.equal(captures, 1, `trees seen: ${first} ⇒ ${seen.join(' → ')}`);
   });
 
   it('keeps only the newest N autosaves of a session, and manual snapshots besides', async function () {
@@ -334,5 +340,58 @@ describe('Autosaver against real tmux', function () {
     assert.equal(second.error, undefined);
     assert.equal(second.sessionsWritten, 0);
     assert.deepEqual(files(), [file]);
+  });
+});
+
+describe('Autosave catches what a crash would lose', function () {
+  this.timeout(40_000);
+
+  it('a pager started with no other change is saved soon, and comes back after the server is SIGKILLed', async function () {
+    const server = new PrivateTmux();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsm-autosave-crash-'));
+    const service = new TmuxService({ ...server.address }, { programWatchMs: 500 });
+    let autosaver: Autosaver | undefined;
+    try {
+      const file = path.join(dataDir, 'notes.txt');
+      fs.writeFileSync(file, 'notes to keep\n');
+      server.newSession('work');
+      await service.start();
+      await eventually('connected', () => service.state.kind === 'ok' && service.tree.sessions.length === 1);
+      const store = new SnapshotStore(dataDir);
+      autosaver = new Autosaver(service, store, { intervalMinutes: 60, keep: 5, debounceMs: 500, scrollbackLines: 0, tmuxVersion: () => '3.3a' });
+      await autosaver.saveNow();
+      autosaver.start();
+      const first = (await store.readManifest())!.sessions.work;
+
+      server.tmux('send-keys', '-t', 'work:', '-l', `less ${file}`);
+      server.tmux('send-keys', '-t', 'work:', 'Enter');
+      const saved = await eventually('an autosave with less in it', async () => {
+        const id = (await store.readManifest())?.sessions.work;
+        if (!id || id === first) return undefined;
+        const snapshot = JSON.parse(fs.readFileSync(path.join(store.snapshotsDir, id), 'utf8')) as Snapshot;
+        return snapshot.session.windows[0].panes[0].program?.name === 'less' ? snapshot : undefined;
+      }, 10_000);
+
+      const pid = Number(server.tmux('display-message', '-p', '#{pid}').trim());
+      process.kill(pid, 'SIGKILL');
+      await eventually('the server gone', () => !server.isRunning(), 5000);
+      await eventually('the service saw it die', () => service.state.kind === 'noServer', 5000);
+      const state = service.state as { lastEnd?: { unexpected: boolean } };
+      assert.equal(state.lastEnd?.unexpected, true, 'a SIGKILL is not an orderly stop');
+
+      const restorer = new TmuxService({ ...server.address });
+      await restorer.start();
+      try {
+        await restoreSnapshot((argv) => restorer.runStartingServer(argv), saved, { policy: 'safe', safePrograms: DEFAULT_SAFE_PROGRAMS, restoreCommands: DEFAULT_RESTORE_COMMANDS, tempDir: path.join(dataDir, 'tmp') });
+        await eventually('less running again in the restored pane', () => server.tmux('list-panes', '-a', '-F', '#{pane_current_command}').includes('less'), 5000);
+      } finally {
+        await restorer.dispose();
+      }
+    } finally {
+      autosaver?.dispose();
+      await service.dispose();
+      server.kill();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -64,6 +64,15 @@ export function structuralKey(tree: Tree, previous?: Tree): string {
   );
 }
 
+/**
+ * Which program runs in each pane. A program started in a pane changes no structure, yet it is
+ * what a crash right after would lose (an agent started five minutes before the next periodic
+ * save), so it is saved soon too; a save writes only sessions whose saved form really changed.
+ */
+export function programKey(tree: Tree): string {
+  return JSON.stringify(tree.sessions.map((session) => session.windows.map((window) => window.panes.map((pane) => [pane.id, pane.currentCommand, pane.dead]))));
+}
+
 /** The name tmux's automatic-rename gives the window now (its default `automatic-rename-format`). */
 function automaticName(window: Window): string | undefined {
   const pane = window.panes.find((candidate) => candidate.active) ?? window.panes[0];
@@ -103,6 +112,7 @@ export class Autosaver {
   private debounce: NodeJS.Timeout | undefined;
   private subscription: { dispose(): void } | undefined;
   private lastStructure = '';
+  private lastPrograms = '';
   private lastTree: Tree | undefined;
   private running: Promise<AutosaveRecord> | undefined;
   private queued: Promise<AutosaveRecord> | undefined;
@@ -125,6 +135,7 @@ export class Autosaver {
     if (this.disposed || this.subscription || this.options.intervalMinutes <= 0) return;
     this.lastTree = this.source.tree;
     this.lastStructure = structuralKey(this.lastTree);
+    this.lastPrograms = programKey(this.lastTree);
     this.subscription = this.source.onDidChangeTree((tree) => this.treeChanged(tree));
     this.interval = setInterval(() => void this.saveNow(), this.options.intervalMinutes * 60_000);
     this.interval.unref();
@@ -159,9 +170,11 @@ export class Autosaver {
 
   private treeChanged(tree: Tree): void {
     const structure = structuralKey(tree, this.lastTree);
+    const programs = programKey(tree);
     this.lastTree = tree;
-    if (structure === this.lastStructure) return;
+    if (structure === this.lastStructure && programs === this.lastPrograms) return;
     this.lastStructure = structure;
+    this.lastPrograms = programs;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => void this.saveNow(), this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
     this.debounce.unref();
