@@ -1,0 +1,64 @@
+import * as assert from 'node:assert/strict';
+import { TmuxService } from '../../src/tmux/service';
+import { parseVersion, SAFE_CONTROL_MODE_VERSION, versionAtLeast } from '../../src/tmux/version';
+import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
+
+/**
+ * tmux 3.3a queues a session-window-changed notification when a window is selected, and writes
+ * it to every control client later, reading the session's current window; a session killed in
+ * between has none (control-notify.c, control_notify_session_window_changed). With any control
+ * client attached, `select-window` then `kill-session` in one command list kills the server every
+ * time. Scripts do exactly that; without a control client the notification writes nowhere.
+ */
+describe('a server with us attached survives what kills it with a control client', function () {
+  this.timeout(20_000);
+  const affected = !versionAtLeast(parseVersion(new PrivateTmux().tmux('-V')), SAFE_CONTROL_MODE_VERSION);
+  let server: PrivateTmux;
+  let service: TmuxService | undefined;
+
+  beforeEach(function () {
+    server = new PrivateTmux();
+    server.newSession('keep');
+    server.newSession('victim');
+    server.tmux('new-window', '-d', '-t', 'victim:');
+  });
+
+  afterEach(async function () {
+    await service?.dispose();
+    service = undefined;
+    server.kill();
+  });
+
+  async function attach(connection: 'auto' | 'control'): Promise<number> {
+    service = new TmuxService({ ...server.address }, { connection });
+    await service.start();
+    await eventually('connected', () => service!.state.kind === 'ok' && service!.tree.sessions.length === 2);
+    return Number(server.tmux('display-message', '-p', '#{pid}').trim());
+  }
+
+  it('before: with a control client of ours attached, select-window then kill-session crashes tmux', async function () {
+    if (!affected) this.skip();
+    const pid = await attach('control');
+    try {
+      server.tmux('select-window', '-t', 'victim:1', ';', 'kill-session', '-t', 'victim');
+    } catch {
+      // The command's own client may see the server go.
+    }
+    await eventually('the server process gone', () => !processAlive(pid), 5000);
+    await eventually('the service names it a crash', () => service!.state.kind === 'noServer' && (service!.state as { lastEnd?: { unexpected: boolean } }).lastEnd?.unexpected === true, 5000);
+  });
+
+  it('after: connected the default way, the same commands leave the server running and the tree follows', async function () {
+    const pid = await attach('auto');
+    assert.equal(service!.getStats().mode, affected ? 'hooks' : 'control');
+    for (let round = 0; round < 20; round++) {
+      server.newSession(`victim-${round}`);
+      server.tmux('new-window', '-d', '-t', `victim-${round}:`);
+      server.tmux('select-window', '-t', `victim-${round}:1`, ';', 'kill-session', '-t', `victim-${round}`);
+    }
+    server.tmux('select-window', '-t', 'victim:1', ';', 'kill-session', '-t', 'victim');
+    await eventually('only "keep" left in the tree', () => service!.tree.sessions.map((s) => s.name).join() === 'keep');
+    assert.ok(processAlive(pid), 'the server is alive');
+    assert.equal(service!.state.kind, 'ok');
+  });
+});
