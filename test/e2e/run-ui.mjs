@@ -83,6 +83,9 @@ const TEXT = {
   // package.json viewsWelcome (no server, an autosave to restore) and restoreAutosaved's pick
   restoreAutosaved: 'Restore Autosaved Sessions',
   restoreAutosavedTitle: 'Restore Sessions Autosaved at',
+  // src/vscode/serverEnd.ts and statusBar.ts
+  crashNotice: /The tmux server stopped unexpectedly at .+; your sessions were last autosaved at/,
+  statusCrashed: /server stopped unexpectedly/i,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -112,6 +115,7 @@ const CHECKS = [
   { id: 'h', title: 'Save All from the Sessions title bar, kill the server, Restore from a Snapshots row: the session is back', run: checkSaveAndRestore, needs: 'e' },
   { id: 'i', title: 'after a reboot (server gone, window reloaded) the offer "Restore N sessions saved at HH:MM?" brings them back', run: checkRestoreAfterReboot },
   { id: 'j', title: 'after kill-server, the Sessions view\'s "Restore Autosaved Sessions" button and its pick bring the sessions back', run: checkRestoreFromWelcome, needs: 'i' },
+  { id: 'k', title: 'the server dies (SIGSEGV): a notice says so with the last autosave, and its button brings the sessions back', run: checkServerCrash, needs: 'j' },
 ];
 
 async function checkOutsideSession({ page, tmux, screenshot }) {
@@ -399,6 +403,44 @@ async function checkRestoreFromWelcome({ page, tmux, killServer, screenshot, dat
   await sessionsBackAsBefore(tmux, before);
   const done = await waitForNotification(page, TEXT.restoredMany(names.length));
   report(`sessions back ${Date.now() - acceptedAt} ms after Enter; notification: ${done}`);
+  await closeNotificationCenter(page);
+}
+
+async function checkServerCrash({ page, tmux, screenshot, dataDir }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  await openTmuxView(page);
+  const before = await sessionShapes(tmux);
+  const names = Object.keys(before).sort();
+  await waitFor(`the autosave manifest to list ${names.join(', ')}`, async () => {
+    const listed = Object.keys(readJsonFile(path.join(dataDir, 'autosave.json'))?.sessions ?? {}).sort();
+    return listed.join(',') === names.join(',');
+  });
+  const pid = Number((await tmux('display-message', '-p', '#{pid}')).trim());
+  process.kill(pid, 'SIGSEGV'); // what tmux's control-mode bug, or an OOM kill, does to a user
+  const killedAt = Date.now();
+  const notice = await waitForNotification(page, TEXT.crashNotice);
+  report(`notice ${Date.now() - killedAt} ms after the signal: "${notice}"`);
+  await statusSeenAt(page, TEXT.statusCrashed);
+  report(`status bar: "${await statusText(page)}"`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  await screenshot('server-crashed');
+
+  const toast = page.locator(UI.notificationToast).filter({ hasText: 'stopped unexpectedly' });
+  const center = page.locator(UI.notificationItem).filter({ hasText: 'stopped unexpectedly' });
+  const button = (await toast.count()) > 0 ? toast.getByRole('button', { name: TEXT.restoreAutosaved }) : center.getByRole('button', { name: TEXT.restoreAutosaved });
+  await button.click();
+  await waitFor('the pick of autosaved sessions', async () => {
+    const state = await quickInputState(page);
+    return state.visible && state.title.startsWith(TEXT.restoreAutosavedTitle) && state.rows.length === names.length && state;
+  });
+  await page.waitForTimeout(300); // the widget fades in
+  await page.locator(UI.quickInputBox).press('Enter'); // every row starts picked
+  const acceptedAt = Date.now();
+  for (const name of names) await sessionRowSeenAt(page, name, STEP_TIMEOUT_MS);
+  await sessionsBackAsBefore(tmux, before);
+  report(`sessions back ${Date.now() - acceptedAt} ms after Enter`);
   await closeNotificationCenter(page);
 }
 
