@@ -110,6 +110,10 @@ export class TmuxService {
   private hookIndex: number | undefined;
   private hookNames: readonly string[] = [];
   private knownHookNames: ReadonlySet<string> = new Set();
+  /** `show-hooks` as read by the connect that is under way. */
+  private hookLines: string[] | undefined;
+  /** Commands the next one-shot tree read runs first (our hooks, on connect). */
+  private pendingInstall: string[][] = [];
   private programWatch: NodeJS.Timeout | undefined;
   /** The server process we are connected to, to tell a crash from a server that is merely slow. */
   private serverPid: number | undefined;
@@ -289,8 +293,12 @@ export class TmuxService {
     // same pass of its loop) and the server is usually quiet.
     let sessions: string[];
     try {
-      const { stdout } = await runTmux(this.address, ['list-sessions', '-F', '#{session_id}'], { timeoutMs: 3000 }, (argv, error) => this.observe(argv, error));
-      sessions = splitLines(stdout);
+      // The hooks tmux knows come in the same process: a connect under load costs one less.
+      // Session ids start with `$`, hook names never do.
+      const { stdout } = await runTmuxCommands(this.address, [['list-sessions', '-F', '#{session_id}'], ['show-hooks', '-g'], ['show-hooks', '-gw']], { timeoutMs: 5000 }, this.observer);
+      const lines = splitLines(stdout);
+      sessions = lines.filter((line) => line.startsWith('$'));
+      this.hookLines = lines.filter((line) => !line.startsWith('$'));
     } catch (error) {
       await this.connectFailed(error as Error);
       return;
@@ -332,7 +340,6 @@ export class TmuxService {
     try {
       await this.prepareHooks(run);
       const index = this.hookIndex!;
-      await runTmuxCommands(this.address, [...installHookArgs(ALL_CHANGE_HOOKS, this.knownHookNames, index), clearDirtyArgs(index)], { timeoutMs: 5000 }, this.observer);
       this.hookNames = ALL_CHANGE_HOOKS;
       if (this.disposed) return;
       this.startWaiter(index);
@@ -340,6 +347,8 @@ export class TmuxService {
       this.attempt = 0;
       this.stopWatching();
       this.stats.connectedAt = Date.now();
+      // The hooks go in with the first reading of the tree: one tmux process.
+      this.pendingInstall = installHookArgs(ALL_CHANGE_HOOKS, this.knownHookNames, index);
       await this.snapshot();
       this.startProgramWatch();
       this.setState({ kind: 'ok' });
@@ -355,7 +364,8 @@ export class TmuxService {
 
   /** Removes hooks left by editors that are gone and picks this connection's index. */
   private async prepareHooks(run: (argv: readonly string[]) => Promise<string[]>): Promise<void> {
-    const lines = await readHooks(run);
+    const lines = this.hookLines ?? (await readHooks(run));
+    this.hookLines = undefined;
     this.knownHookNames = knownHooks(lines);
     await removeStaleHooks(run, lines, processAlive, this.log);
     this.hookIndex = newHookIndex();
@@ -757,13 +767,15 @@ export class TmuxService {
   private async readTreeOneShot(clear: string[][]): Promise<[string[], string[]]> {
     const marker = `tsm-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     const [panes, clients] = snapshotCommands();
-    const { stdout } = await runTmuxCommands(this.address, [...clear, ['display-message', '-p', `${marker} #{pid}`], panes, ['display-message', '-p', marker], clients], { timeoutMs: 10_000 }, this.observer);
+    const first = this.pendingInstall;
+    this.pendingInstall = [];
+    const { stdout } = await runTmuxCommands(this.address, [...first, ...clear, ['display-message', '-p', `${marker} #{pid}`], panes, ['display-message', '-p', marker], clients], { timeoutMs: 10_000 }, this.observer);
     const lines = splitLines(stdout);
-    const first = lines.findIndex((line) => line.startsWith(`${marker} `));
-    const second = lines.indexOf(marker);
-    if (first < 0 || second < first) throw new TmuxCommandError('tmux answered the tree reading out of order', { argv: panes, stderr: stdout.slice(0, 500) });
-    this.serverPid = Number(lines[first].slice(marker.length + 1)) || this.serverPid;
-    return [lines.slice(first + 1, second), lines.slice(second + 1)];
+    const start = lines.findIndex((line) => line.startsWith(`${marker} `));
+    const middle = lines.indexOf(marker);
+    if (start < 0 || middle < start) throw new TmuxCommandError('tmux answered the tree reading out of order', { argv: panes, stderr: stdout.slice(0, 500) });
+    this.serverPid = Number(lines[start].slice(marker.length + 1)) || this.serverPid;
+    return [lines.slice(start + 1, middle), lines.slice(middle + 1)];
   }
 
   private async readWindow(client: ControlClient, windowId: string): Promise<void> {
@@ -797,7 +809,8 @@ export class TmuxService {
   }
 
   private observe(argv: readonly string[], error?: Error): void {
-    this.log.trace(`$ tmux ${argv.join(' ')}${error ? ` → ${error.message}` : ''}`);
+    const line = argv.join(' ');
+    this.log.trace(`$ tmux ${line.length > 400 ? `${line.slice(0, 400)}… (${argv.length} arguments)` : line}${error ? ` → ${error.message}` : ''}`);
   }
 
   private recordError(error: Error): void {
