@@ -103,9 +103,16 @@ async function installSystemPackages() {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const logFile = path.join(INSTALL_DIR, 'apt.log');
   fs.rmSync(logFile, { force: true });
-  await runLogged('apt-get', ['update'], { env, logFile });
-  await runLogged('apt-get', ['install', '-y', ...missing], { env, logFile });
+  // A new machine often runs unattended upgrades at first boot, which hold dpkg's lock: wait for
+  // it (up to 10 minutes) instead of failing at once, and say so.
+  console.log(`[install] apt-get install ${missing.join(' ')} (waiting up to ${APT_LOCK_TIMEOUT_S / 60} minutes if another package manager holds dpkg's lock)`);
+  const lock = ['-o', `DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT_S}`];
+  await runLogged('apt-get', [...lock, 'update'], { env, logFile });
+  await runLogged('apt-get', [...lock, 'install', '-y', ...missing], { env, logFile });
 }
+
+/** How long apt-get waits for another package manager run to release dpkg's lock. */
+const APT_LOCK_TIMEOUT_S = 600;
 
 // ------------------------------------------------------------------ Node 24
 
