@@ -108,6 +108,8 @@ export class TmuxService {
   /** Our plain `wait-for` client on the channel our hooks signal. */
   private waiter: ChangeWaiter | undefined;
   private hookIndex: number | undefined;
+  /** Counts connections torn down, so a late report about an old one is not taken for the current one. */
+  private link = 0;
   private hookNames: readonly string[] = [];
   private knownHookNames: ReadonlySet<string> = new Set();
   /** `show-hooks` as read by the connect that is under way. */
@@ -373,6 +375,7 @@ export class TmuxService {
 
   private startWaiter(index: number): void {
     this.serverEnd = undefined;
+    const link = this.link;
     const waiter = new ChangeWaiter(this.address, index, {
       onSignal: () => {
         this.stats.lastEventAt = Date.now();
@@ -382,7 +385,7 @@ export class TmuxService {
         if (this.waiter !== waiter) return;
         this.serverEnd = end;
         this.serverEndSeen?.(end);
-        void this.afterConnectionLost();
+        void this.afterConnectionLost(link);
       },
     }, this.log);
     this.waiter = waiter;
@@ -447,11 +450,12 @@ export class TmuxService {
       else if (STRUCTURAL.has(notification.type) || notification.type === 'subscription-changed') this.requestSnapshot();
     });
     client.onOutput((output) => this.outputEmitter.fire(output));
+    const link = this.link;
     client.onClose((closed) => {
       if (this.client === client) this.client = undefined;
       if (closed.requested || this.disposed) return;
       this.log.info(`control connection closed: ${closed.reason}`);
-      void this.afterConnectionLost();
+      void this.afterConnectionLost(link);
     });
     try {
       const [pid] = await client.command(['display-message', '-p', '#{pid}']);
@@ -517,7 +521,9 @@ export class TmuxService {
     }
   }
 
-  private async afterConnectionLost(): Promise<void> {
+  /** `link`: the connection that was lost; a report about an earlier one is stale and ignored. */
+  private async afterConnectionLost(link: number): Promise<void> {
+    if (link !== this.link) return;
     // Our waiter tells how a server ended; give it a moment when the server's process is gone.
     if (this.waiter && !this.serverEnd && this.serverPid !== undefined && !processAlive(this.serverPid)) {
       await new Promise<void>((resolve) => {
@@ -528,6 +534,7 @@ export class TmuxService {
         };
       });
       this.serverEndSeen = undefined;
+      if (link !== this.link) return; // Whoever woke us has already started over.
     }
     await this.teardownConnection(false);
     if (this.disposed) return;
@@ -602,6 +609,7 @@ export class TmuxService {
   }
 
   private async teardownConnection(removeFromTmux: boolean): Promise<void> {
+    this.link++;
     const client = this.client;
     const waiter = this.waiter;
     const index = this.hookIndex;
@@ -720,13 +728,14 @@ export class TmuxService {
   private async update(): Promise<void> {
     while ((this.wantFull || this.wantWindows.size > 0) && this.connected) {
       const client = this.client;
+      const link = this.link;
       if (this.wantFull || !client) {
         this.wantFull = false;
         this.wantWindows.clear();
         try {
           await this.readWholeTree(client);
         } catch (error) {
-          if (this.hooksLink && error instanceof NoServerError) void this.afterConnectionLost();
+          if (this.hooksLink && error instanceof NoServerError) void this.afterConnectionLost(link);
           throw error;
         }
       } else {
