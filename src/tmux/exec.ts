@@ -31,6 +31,17 @@ export async function runTmux(address: ServerAddress, args: readonly string[], o
  * without letting another client's command in between.
  */
 export async function runTmuxCommands(address: ServerAddress, list: readonly (readonly string[])[], options: RunOptions = {}, observe?: CommandObserver): Promise<RunResult> {
+  const result = await runTmuxList(address, list, options, observe);
+  if (result.error) throw result.error;
+  return result;
+}
+
+/**
+ * Like runTmuxCommands, but a failing command is returned beside what the commands before it
+ * printed (tmux stops a list at its first failing command), for callers that split the output.
+ * Throws only when tmux could not be run at all.
+ */
+export async function runTmuxList(address: ServerAddress, list: readonly (readonly string[])[], options: RunOptions = {}, observe?: CommandObserver): Promise<RunResult & { readonly error?: TmuxError }> {
   // -u: the output is read as UTF-8 whatever the locale (see ControlClient).
   const argv = [...serverFlags(address), '-u', ...list.flatMap((args, i) => [...(i > 0 ? [';'] : []), ...args.map(literalArgument)])];
   try {
@@ -43,13 +54,15 @@ export async function runTmuxCommands(address: ServerAddress, list: readonly (re
       reject: false,
       stripFinalNewline: false,
     });
+    const output = { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
     if (result.failed) {
       const error = toError(address, argv, result);
       observe?.(argv, error);
-      throw error;
+      if (error instanceof TmuxNotInstalledError) throw error;
+      return { ...output, error };
     }
     observe?.(argv);
-    return { stdout: String(result.stdout), stderr: String(result.stderr) };
+    return output;
   } catch (error) {
     if (error instanceof TmuxError) throw error;
     const wrapped = new TmuxNotInstalledError(address.tmuxPath, { argv, stderr: String(error) });

@@ -13,6 +13,7 @@ import { allPanes, EMPTY_TREE, Tree } from './model';
 import { Notification, STRUCTURAL } from './notifications';
 import { ServerAddress, socketFilePath } from './server';
 import { acquireServerLock, newLockToken, releaseIfHeldArgs, SERVER_LOCK_OPTION, setLockArgs } from './serverLock';
+import { OneShotQueue, splitLines } from './oneShot';
 import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
 import { formatString, parseRows } from './format';
 import { SAFE_CONTROL_MODE_VERSION, SAFE_SUBSCRIPTION_VERSION, TmuxVersion, versionAtLeast } from './version';
@@ -135,9 +136,9 @@ export class TmuxService {
   private lockHold: Promise<string | undefined> | undefined;
   private lockReleased: Promise<void> = Promise.resolve();
   private lockOnServerStart = false;
-  /** The last one-shot command of run(), which the next one waits for. */
-  private oneShotQueue: Promise<void> = Promise.resolve();
   private readonly observer: CommandObserver = (argv, error) => this.observe(argv, error);
+  /** run()'s commands while there is no control client: in order, bursts in one process. */
+  private readonly oneShots: OneShotQueue;
   private stats: { commandsSent: number; snapshots: number; lastEventAt?: number; lastError?: { message: string; at: number }; connectedAt?: number } = { commandsSent: 0, snapshots: 0 };
 
   private readonly stateEmitter = new Emitter<ServerState>();
@@ -153,6 +154,7 @@ export class TmuxService {
   readonly onOutput = this.outputEmitter.event;
 
   constructor(readonly address: ServerAddress, private readonly options: ServiceOptions = {}) {
+    this.oneShots = new OneShotQueue(address, this.observer);
     this.log = options.log ?? SILENT_LOGGER;
   }
 
@@ -201,11 +203,7 @@ export class TmuxService {
         throw error;
       }
     }
-    // One at a time, in the order asked: separate processes would race, and a user's keys must
-    // arrive in the order they were sent (control mode keeps that order on its one pipe).
-    const result = this.oneShotQueue.then(() => runTmux(this.address, argv, {}, this.observer));
-    this.oneShotQueue = result.then(() => undefined, () => undefined);
-    return splitLines((await result).stdout);
+    return this.oneShots.run(argv);
   }
 
   /**
@@ -838,12 +836,6 @@ export function chooseMode(setting: 'auto' | ConnectionMode, version: TmuxVersio
   return versionAtLeast(version, SAFE_CONTROL_MODE_VERSION) ? 'control' : 'hooks';
 }
 
-function splitLines(stdout: string): string[] {
-  if (stdout === '') return [];
-  const lines = stdout.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
