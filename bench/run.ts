@@ -16,7 +16,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { countPanes } from '../src/tmux/model';
 import { TmuxService } from '../src/tmux/service';
+import { killCrashRoundServers } from '../test/unit/helpers/churn';
 import { ControlTraffic, CountingLog } from './counters';
+import { benchCrash, SECTION as CRASH_SECTION } from './crashBench';
+import { benchConnection, SECTION as CONNECTION_SECTION } from './connectionBench';
 import { benchEvents, benchSpawnAlone, settle } from './eventsBench';
 import { benchIdle, cpuMs, SECTION as IDLE_SECTION } from './idleBench';
 import { PrivateServer } from './privateServer';
@@ -37,9 +40,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'save', 'restore'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash'] as const;
 type PhaseKey = (typeof PHASES)[number];
-const GROUPS: Record<string, readonly PhaseKey[]> = { snapshots: ['save', 'restore'], tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation'] };
+const GROUPS: Record<string, readonly PhaseKey[]> = {
+  snapshots: ['save', 'restore'],
+  tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
+  crash: ['crash'],
+};
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
 function selectedPhases(args: readonly string[]): Set<PhaseKey> {
@@ -174,7 +181,7 @@ async function benchSmallServer(report: Report): Promise<void> {
   let service: TmuxService | undefined;
   try {
     await small.build(1, 1, 1);
-    service = new TmuxService(small.address);
+    service = new TmuxService(small.address, { connection: 'control' });
     const s = service;
     await s.start();
     await waitFor('1-pane service ok', () => s.state.kind === 'ok' && countPanes(s.tree) === 1, 10_000);
@@ -204,7 +211,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const phases = selectedPhases(args);
   const want = (key: PhaseKey) => phases.has(key);
-  const needsServer = PHASES.slice(0, 6).some(want);
+  const needsServer = PHASES.slice(0, 7).some(want);
   const results = path.join(RESULTS_DIR, args.length ? `latest-${args.join('-')}.json` : 'latest.json');
   const report = new Report();
   const server = new PrivateServer();
@@ -215,6 +222,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     server.kill();
     PrivateServer.killAll();
+    killCrashRoundServers();
     console.error(`\ninterrupted by ${signal}; private tmux servers killed`);
     process.exit(130);
   };
@@ -244,6 +252,7 @@ async function main(): Promise<void> {
     if (needsServer) await mainServerPhases();
     if (want('save')) await phase(report, `7. save all: 100 sessions × 6 panes`, () => benchSaveAll(report, { sessions: 100, rounds: QUICK ? 2 : 4 }));
     if (want('restore')) await phase(report, `8. restore: 20 sessions × 6 panes`, () => benchRestore(report, { sessions: 20, rounds: QUICK ? 1 : 3 }));
+    if (want('crash')) await phase(report, CRASH_SECTION, () => benchCrash(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();
@@ -258,7 +267,9 @@ async function main(): Promise<void> {
     await waitFor(`${TOTAL_PANES} panes`, async () => (await server.paneCount()) === TOTAL_PANES, 30_000, 50);
     console.log(`   built in ${(msSince(buildStart) / 1000).toFixed(1)} s`);
 
-    service = new TmuxService(server.address, { log });
+    // Phases 1–4 measure control mode against its own floors; phase 9 compares it with hooks,
+    // the default on tmux through 3.7c (see connectionBench.ts). No churn runs here.
+    service = new TmuxService(server.address, { log, connection: 'control' });
     const s = service;
     await s.start();
     await waitFor('service state ok', () => s.state.kind === 'ok', 20_000);
@@ -286,7 +297,7 @@ async function main(): Promise<void> {
       // The same idle window without our client, and with a client that does not watch programs,
       // to tell what tmux spends on our program watch (a subscription it evaluates every second).
       await serverCpu(server, report, 'no client', idleMs / 2);
-      const quiet = new TmuxService(server.address, { watchPrograms: false });
+      const quiet = new TmuxService(server.address, { watchPrograms: false, connection: 'control' });
       try {
         await quiet.start();
         await waitFor('service without the program watch ok', () => quiet.state.kind === 'ok' && countPanes(quiet.tree) === TOTAL_PANES, 20_000);
@@ -299,6 +310,7 @@ async function main(): Promise<void> {
     });
     if (want('memory')) await phase(report, '5. memory (plain Node process holding a TmuxService)', () => benchMemory(server, report));
     if (want('activation')) await phase(report, '6. activation', () => benchActivation(server, report));
+    if (want('connection')) await phase(report, CONNECTION_SECTION, () => benchConnection(server, TOTAL_PANES, report, { quick: QUICK }));
   }
   const leftRunning = server.isRunning();
   if (log.errors.length) report.note(`service logged ${log.errors.length} errors, first: ${log.errors[0]}`);
