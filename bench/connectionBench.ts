@@ -3,9 +3,9 @@
  * whose control mode can crash the server): the same measures taken with `connection: 'hooks'`
  * and `connection: 'control'` on the same 600-pane server, in the same run.
  */
-import { countPanes, findById, Tree } from '../src/tmux/model';
+import { countPanes, findById } from '../src/tmux/model';
 import { ConnectionMode, TmuxService } from '../src/tmux/service';
-import { settle } from './eventsBench';
+import { settle, whenTree } from './eventsBench';
 import { PrivateServer } from './privateServer';
 import { Report } from './report';
 import { msSince, now, sleep, summarize, waitFor } from './stats';
@@ -20,22 +20,6 @@ async function connected(server: PrivateServer, connection: ConnectionMode, pane
   await waitFor(`${connection} service ok`, () => service.state.kind === 'ok' && countPanes(service.tree) === panes, 20_000);
   await settle(service, 200);
   return service;
-}
-
-/** Resolves with the time the first tree matching `predicate` arrives. */
-function whenTree(service: TmuxService, predicate: (tree: Tree) => boolean, timeoutMs = 10_000): Promise<bigint> {
-  return new Promise<bigint>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(new Error(`no matching tree within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const subscription = service.onDidChangeTree((tree) => {
-      if (!predicate(tree)) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(now());
-    });
-  });
 }
 
 export async function benchConnection(server: PrivateServer, panes: number, report: Report, options: { quick: boolean }): Promise<void> {
@@ -75,12 +59,12 @@ export async function benchConnection(server: PrivateServer, panes: number, repo
       for (let i = 0; i < trials; i++) {
         const target = sessions[(i * 7) % sessions.length];
         let paneId = '';
-        const seen = whenTree(service, (tree) => paneId !== '' && !!findById(tree, paneId));
+        const seen = whenTree(service, (tree) => paneId !== '' && !!findById(tree, paneId), 10_000).promise;
         const start = now();
         paneId = (await server.tmux('split-window', '-d', '-t', target, '-P', '-F', '#{pane_id}')).trim();
         const at = await seen;
         changes.push(Number(at - start) / 1e6);
-        const gone = whenTree(service, (tree) => !findById(tree, paneId));
+        const gone = whenTree(service, (tree) => !findById(tree, paneId), 10_000).promise;
         await server.tmux('kill-pane', '-t', paneId);
         await gone;
         await settle(service, 50);

@@ -23,7 +23,7 @@ export async function settle(service: TmuxService, quietMs = 40, maxMs = 5000): 
 }
 
 /** Resolves with the time the first tree matching `predicate` arrives through onDidChangeTree. */
-function whenTree(service: TmuxService, predicate: (tree: Tree) => boolean, timeoutMs: number): { promise: Promise<bigint>; cancel: () => void } {
+export function whenTree(service: TmuxService, predicate: (tree: Tree) => boolean, timeoutMs: number): { promise: Promise<bigint>; cancel: () => void } {
   let cancel: () => void = () => undefined;
   const promise = new Promise<bigint>((resolve, reject) => {
     const timer = setTimeout(() => {

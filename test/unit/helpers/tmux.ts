@@ -90,18 +90,5 @@ export function usePrivateControlClient(sessionName: string): { readonly client:
   return fixture;
 }
 
-/** Whether the process runs; a zombie (a container whose init does not reap) counts as gone. */
-export function processAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    // No /proc (macOS): ask the kernel.
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
+// One rule for "is this process alive" in the code and its tests (a zombie counts as gone).
+export { processAlive } from '../../../src/tmux/hooks';
