@@ -420,7 +420,7 @@ export class TmuxService {
     return splitLines(stdout);
   }
 
-  /** Starts the control client and the change listener, and reads the tree. */
+  /** Starts the control client, the hooks and their waiter, and reads the tree. */
   private async attach(): Promise<void> {
     if (this.disposed || (this.client && !this.client.closed)) return;
     const client = new ControlClient(this.address, {
