@@ -128,66 +128,84 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
   const check = () => {
     if (options.signal?.aborted) throw new RestoreCancelled();
   };
+  const progress = (window: SnapshotWindow, p: number) => {
+    built++;
+    options.onProgress?.(`${window.name}: pane ${p + 1} of ${window.panes.length}`, built / (totalPanes + 1));
+  };
 
   try {
     check();
-    const panesByWindow: { window: SnapshotWindow; ids: PaneId[]; windowId: WindowId }[] = [];
+    // Commands that do not wait for each other's answers are asked for together: over control
+    // mode they are pipelined, without it they share one tmux process (OneShotQueue). Every
+    // window's panes are split in order within it, windows side by side.
     const windows = snapshot.session.windows;
-    for (const [w, window] of windows.entries()) {
-      const ids: PaneId[] = [];
-      let windowId: WindowId;
+    const firstWindows: { window: SnapshotWindow; ids: PaneId[]; windowId: WindowId }[] = [];
+    const [first, ...others] = windows;
+    {
+      const cwd = existingFolder(first.panes[0].cwd, warnings);
+      const command = paneCommand(folder, '0-0', first.panes[0].scrollback);
+      const size = layoutSize(first.layout);
+      const argv = ['new-session', '-d', '-P', '-F', formatString(CREATED_ROW), '-s', escapeFormat(buildName), '-c', escapeFormat(cwd)];
+      if (!first.automaticRename) argv.push('-n', escapeFormat(first.name));
+      if (size) argv.push('-x', String(size.width), '-y', String(size.height));
+      if (command) argv.push('--', command);
+      const [created] = parseRows(CREATED_ROW, await run(argv));
+      sessionId = created.sessionId as SessionId;
+      const windowId = created.windowId as WindowId;
+      // The first window lands at base-index; the saved one may have been elsewhere.
+      if (created.windowIndex !== first.index) await run(['move-window', '-s', windowId, '-t', `${sessionId}:${first.index}`]);
+      firstWindows.push({ window: first, ids: [created.paneId as PaneId], windowId });
+      progress(first, 0);
+    }
+    check();
+    const created = await Promise.all(others.map((window, i) => {
+      const w = i + 1;
+      const cwd = existingFolder(window.panes[0].cwd, warnings);
+      const command = paneCommand(folder, `${w}-0`, window.panes[0].scrollback);
+      const argv = ['new-window', '-d', '-P', '-F', formatString(CREATED_ROW), '-t', `${sessionId}:${window.index}`, '-c', escapeFormat(cwd)];
+      if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
+      if (command) argv.push('--', command);
+      return run(argv).then((lines) => {
+        const [row] = parseRows(CREATED_ROW, lines);
+        progress(window, 0);
+        return { window, ids: [row.paneId as PaneId], windowId: row.windowId as WindowId };
+      });
+    }));
+    const panesByWindow = [...firstWindows, ...created];
+    await Promise.all(panesByWindow.map(async ({ window, ids, windowId }) => {
+      const w = windows.indexOf(window);
       for (const [p, pane] of window.panes.entries()) {
+        if (p === 0) continue;
         check();
         const cwd = existingFolder(pane.cwd, warnings);
         const command = paneCommand(folder, `${w}-${p}`, pane.scrollback);
-        if (p === 0 && w === 0) {
-          const size = layoutSize(window.layout);
-          const argv = ['new-session', '-d', '-P', '-F', formatString(CREATED_ROW), '-s', escapeFormat(buildName), '-c', escapeFormat(cwd)];
-          if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
-          if (size) argv.push('-x', String(size.width), '-y', String(size.height));
-          if (command) argv.push('--', command);
-          const [created] = parseRows(CREATED_ROW, await run(argv));
-          sessionId = created.sessionId as SessionId;
-          windowId = created.windowId as WindowId;
-          ids.push(created.paneId as PaneId);
-          // The first window lands at base-index; the saved one may have been elsewhere.
-          if (created.windowIndex !== window.index) await run(['move-window', '-s', windowId, '-t', `${sessionId}:${window.index}`]);
-        } else if (p === 0) {
-          const argv = ['new-window', '-d', '-P', '-F', formatString(CREATED_ROW), '-t', `${sessionId}:${window.index}`, '-c', escapeFormat(cwd)];
-          if (!window.automaticRename) argv.push('-n', escapeFormat(window.name));
-          if (command) argv.push('--', command);
-          const [created] = parseRows(CREATED_ROW, await run(argv));
-          windowId = created.windowId as WindowId;
-          ids.push(created.paneId as PaneId);
-        } else {
-          // Splitting the newest pane appends after it, so tmux numbers the panes in saved order.
-          const argv = ['split-window', '-d', '-P', '-F', '#{pane_id}', '-t', ids[ids.length - 1], '-c', escapeFormat(cwd)];
-          if (command) argv.push('--', command);
-          const [pid] = await run(argv);
-          ids.push(pid as PaneId);
-          // Evening out after each split leaves room for the next: the saved layout comes after.
-          await run(['select-layout', '-t', windowId!, 'tiled']);
-        }
-        built++;
-        options.onProgress?.(`${window.name}: pane ${p + 1} of ${window.panes.length}`, built / (totalPanes + 1));
+        // Splitting the newest pane appends after it, so tmux numbers the panes in saved order.
+        const argv = ['split-window', '-d', '-P', '-F', '#{pane_id}', '-t', ids[ids.length - 1], '-c', escapeFormat(cwd)];
+        if (command) argv.push('--', command);
+        const [paneId] = await run(argv);
+        ids.push(paneId as PaneId);
+        // Evening out after each split leaves room for the next: the saved layout comes after.
+        await run(['select-layout', '-t', windowId, 'tiled']);
+        progress(window, p);
       }
-      panesByWindow.push({ window, ids, windowId: windowId! });
-    }
+    }));
 
     check();
+    const finishing: Promise<unknown>[] = [];
     for (const { window, ids, windowId } of panesByWindow) {
-      await run(['select-layout', '-t', windowId, window.layout]).catch((error: Error) => {
+      finishing.push(run(['select-layout', '-t', windowId, window.layout]).catch((error: Error) => {
         warnings.push(`window ${window.index} (${window.name}): tmux refused the saved layout (${error.message.trim()}); panes are tiled instead`);
-      });
+      }));
       for (const [p, pane] of window.panes.entries()) {
-        if (pane.title && pane.title !== snapshot.host) await run(['select-pane', '-t', ids[p], '-T', escapeFormat(pane.title)]);
+        if (pane.title && pane.title !== snapshot.host) finishing.push(run(['select-pane', '-t', ids[p], '-T', escapeFormat(pane.title)]));
       }
       const active = window.panes.findIndex((pane) => pane.active);
-      if (active >= 0) await run(['select-pane', '-t', ids[active]]);
-      if (window.zoomed && window.panes.length > 1) await run(['resize-pane', '-Z', '-t', ids[Math.max(0, active)]]);
+      if (active >= 0) finishing.push(run(['select-pane', '-t', ids[active]]));
+      if (window.zoomed && window.panes.length > 1) finishing.push(run(['resize-pane', '-Z', '-t', ids[Math.max(0, active)]]));
     }
     const activeWindow = panesByWindow.find(({ window }) => window.active);
-    if (activeWindow) await run(['select-window', '-t', activeWindow.windowId]);
+    if (activeWindow) finishing.push(run(['select-window', '-t', activeWindow.windowId]));
+    await Promise.all(finishing);
 
     check();
     const started: string[] = [];
@@ -207,10 +225,7 @@ export async function restoreSnapshot(run: Runner, snapshot: Snapshot, options: 
       }
     }
     await waitForShells(run, sessionId!, folder, toStart.map((s) => s.pane));
-    for (const { pane, command } of toStart) {
-      await run(['send-keys', '-t', pane, '-l', '--', command]);
-      await run(['send-keys', '-t', pane, 'Enter']);
-    }
+    await Promise.all(toStart.flatMap(({ pane, command }) => [run(['send-keys', '-t', pane, '-l', '--', command]), run(['send-keys', '-t', pane, 'Enter'])]));
 
     if (options.replace && buildName !== name) await swapIn(run, sessionId!, name);
     options.onProgress?.('done', 1);
