@@ -6,7 +6,9 @@
 //
 // What the extension shows is described in UI and TEXT below, and every user action is one small
 // function: when a prompt changes, adjust it there. A failing step prints what was on screen.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ensureWorkbench } from './install.mjs';
 import {
@@ -116,6 +118,7 @@ const CHECKS = [
   { id: 'i', title: 'after a reboot (server gone, window reloaded) the offer "Restore N sessions saved at HH:MM?" brings them back', run: checkRestoreAfterReboot },
   { id: 'j', title: 'after kill-server, the Sessions view\'s "Restore Autosaved Sessions" button and its pick bring the sessions back', run: checkRestoreFromWelcome, needs: 'i' },
   { id: 'k', title: 'the server dies (SIGSEGV): a notice says so with the last autosave, and its button brings the sessions back', run: checkServerCrash, needs: 'j' },
+  { id: 'l', title: 'Reload Window while a script churns a 20-session server: the server survives, each reload shows it within 2 s, and a later server is found', run: checkReloadUnderChurn },
 ];
 
 async function checkOutsideSession({ page, tmux, screenshot }) {
@@ -442,6 +445,56 @@ async function checkServerCrash({ page, tmux, screenshot, dataDir }) {
   await sessionsBackAsBefore(tmux, before);
   report(`sessions back ${Date.now() - acceptedAt} ms after Enter`);
   await closeNotificationCenter(page);
+}
+
+async function checkReloadUnderChurn({ page, tmux, killServer, socketName }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  const present = await sessionNames(tmux).catch(() => []);
+  for (let i = present.length; i < 20; i++) await tmux('new-session', '-d', '-s', `load-${i}`);
+  const pid = Number((await tmux('display-message', '-p', '#{pid}')).trim());
+  // What a project script does, without pause: sessions made, split, renamed, selected, killed.
+  const stopFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'tsm-ui-churn-'));
+  const stopFile = path.join(stopFolder, 'stop');
+  const script = `i=0; while [ ! -e "$STOP" ]; do s=churn-$i; tmux -L "$SOCK" new-session -d -s $s \\; new-window -d -t $s: \\; split-window -d -t $s: \\; ` +
+    `select-window -t $s:1 \\; rename-window -t $s:1 w$i \\; kill-session -t $s >/dev/null 2>&1; i=$((i+1)); done; echo $i`;
+  const env = { ...process.env, SOCK: socketName, STOP: stopFile };
+  delete env.TMUX;
+  const churn = spawn('sh', ['-c', script], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let iterations = '';
+  churn.stdout.on('data', (chunk) => (iterations += chunk));
+  const churned = new Promise((resolve) => churn.on('exit', resolve));
+  const shownMs = [];
+  try {
+    for (let round = 0; round < 3; round++) {
+      await runPaletteCommand(page, TEXT.reloadWindow);
+      await page.locator(UI.statusItem).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+      await page.locator(UI.statusItem).waitFor({ state: 'visible', timeout: RELOAD_TIMEOUT_MS });
+      const upAt = Date.now();
+      const seenAt = await statusSeenAt(page, TEXT.statusSessions('\\d+'), 2000);
+      shownMs.push(seenAt - upAt);
+    }
+  } finally {
+    fs.writeFileSync(stopFile, '');
+    await churned;
+    fs.rmSync(stopFolder, { recursive: true, force: true });
+  }
+  if (!processAlive(pid)) throw new Error(`the server (pid ${pid}) died during the reloads`);
+  report(`3 reloads while a script ran ${iterations.trim()} rounds of changes: the status bar showed the server ${shownMs.join(', ')} ms after the extension came up; server pid ${pid} alive`);
+  await killServer();
+  await statusSeenAt(page, TEXT.statusNoServer);
+  const startedAt = Date.now();
+  await tmux('new-session', '-d', '-s', 'after-reloads');
+  await sessionRowSeenAt(page, 'after-reloads', 2000);
+  report(`a server started afterwards: its session in the tree ${Date.now() - startedAt} ms later`);
+}
+
+function processAlive(pid) {
+  try {
+    return !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until tmux lists exactly the sessions of `before` ({ name: shape }), then checks each one's shape. */
@@ -883,6 +936,7 @@ async function main() {
       screenshot: workbench.screenshot,
       home: runEnv.HOME,
       dataDir: settings['tmuxSessionManager.dataDir'],
+      socketName: server.socketName,
     });
     printSummary(results);
     return results.every((r) => r.status === 'pass') ? 0 : 1;
