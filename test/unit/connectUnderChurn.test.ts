@@ -7,7 +7,8 @@ import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS } from '../../src/core/
 import { restoreSnapshot } from '../../src/core/snapshots/restore';
 import { ServerAddress } from '../../src/tmux/server';
 import { TmuxService } from '../../src/tmux/service';
-import { Connector, CrashRoundsResult, runCrashRounds, startChurn } from './helpers/churn';
+import { Connector, CrashRoundsResult, rawControlConnect, runCrashRounds, startChurn } from './helpers/churn';
+import { parseVersion, SAFE_CONTROL_MODE_VERSION, versionAtLeast } from '../../src/tmux/version';
 import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
 
 /**
@@ -48,6 +49,13 @@ describe('connecting while tmux is busy never crashes the server', function () {
     assert.equal(result.crashes, 0, `the server crashed in ${result.crashes} of ${result.rounds} rounds:\n${details}`);
     assert.ok(result.connects > 0, 'connects happened');
   }
+
+  it('the harness sees the crash it is for: raw control clients crash this tmux under the same churn', async function () {
+    if (versionAtLeast(parseVersion(new PrivateTmux().tmux('-V')), SAFE_CONTROL_MODE_VERSION)) this.skip();
+    // About two rounds in three crash (bench phase 10); eight rounds all surviving would be a broken harness.
+    const result = await runCrashRounds({ scenario: 'running', rounds: 8, connectsPerRound: 20, connect: rawControlConnect });
+    assert.ok(result.crashes > 0, `no crash in ${result.rounds} rounds of ${result.connects} raw connects`);
+  });
 
   it('an outside script starts the server while two windows connect', async function () {
     const result = await runCrashRounds({ scenario: 'server-start', rounds: 12, connectsPerRound: 2, connect: window });
