@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { TmuxService } from '../../src/tmux/service';
 import { parseVersion, SAFE_CONTROL_MODE_VERSION, versionAtLeast } from '../../src/tmux/version';
 import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
@@ -12,7 +13,7 @@ import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
  */
 describe('a server with us attached survives what kills it with a control client', function () {
   this.timeout(20_000);
-  const affected = !versionAtLeast(parseVersion(new PrivateTmux().tmux('-V')), SAFE_CONTROL_MODE_VERSION);
+  const affected = !versionAtLeast(parseVersion(execFileSync('tmux', ['-V'], { encoding: 'utf8' })), SAFE_CONTROL_MODE_VERSION);
   let server: PrivateTmux;
   let service: TmuxService | undefined;
 
