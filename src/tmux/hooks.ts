@@ -144,6 +144,7 @@ export function removeHookArgs(hooks: readonly string[], known: ReadonlySet<stri
 export async function removeStaleHooks(run: Run, lines: readonly string[], isAlive: (pid: number) => boolean, log: Logger): Promise<void> {
   const stale = new Set<string>();
   const options = new Set<string>();
+  const channels = new Set<string>();
   for (const line of lines) {
     const match = /^([a-z-]+)\[(\d+)\] .*tmux-session-manager-changed-(\d+)/.exec(line);
     if (!match) continue;
@@ -152,12 +153,16 @@ export async function removeStaleHooks(run: Run, lines: readonly string[], isAli
     if (isAlive(owner)) continue;
     stale.add(`${match[1]}[${index}]`);
     options.add(dirtyOptionFor(index));
+    channels.add(channelFor(index));
   }
   if (stale.size === 0) return;
   log.info(`removing ${stale.size} hooks left by editors that are gone`);
   await Promise.all([
     ...[...stale].map((hook) => run(['set-hook', '-gu', hook]).catch(() => undefined)),
     ...[...options].map((option) => run(['set-option', '-gqu', option]).catch(() => undefined)),
+    // An editor killed outright leaves its `tmux wait-for` process behind; nothing would signal
+    // its channel again, so release it.
+    ...[...channels].map((channel) => run(['wait-for', '-S', channel]).catch(() => undefined)),
   ]);
 }
 

@@ -292,11 +292,16 @@ describe('TmuxService state machine', function () {
       const index = 1234567 * 100;
       server.tmux('set-hook', '-g', `after-split-window[${index}]`, `wait-for -S ${CHANNEL_PREFIX}${index}`);
       server.tmux('set-option', '-g', `@tmux-session-manager-dirty-${index}`, '1');
+      // The waiter such an editor leaves behind when it is killed outright.
+      const orphan = spawn('tmux', ['-S', server.socketPath, 'wait-for', `${CHANNEL_PREFIX}${index}`], { stdio: 'ignore', env: { ...process.env, TMUX: '' } });
+      const orphanExit = new Promise<number | null>((resolve) => orphan.on('exit', resolve));
       const service = makeService();
       await service.start();
       await eventually('ok', () => service.state.kind === 'ok');
       assert.ok(!hookIndexes().includes(index), 'the stale hook is gone');
       assert.equal(hookIndexes().length, 1, 'ours is there');
+      assert.equal(server.tmux('show-options', '-gqv', `@tmux-session-manager-dirty-${index}`).trim(), '', 'its option is gone');
+      assert.equal(await orphanExit, 0, 'its waiter was released');
     });
 
     it('with the program watch on, looks at the panes\' programs once per interval and at nothing else', async function () {
