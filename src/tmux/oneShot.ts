@@ -10,6 +10,14 @@ interface Queued {
 
 /** Commands sent together at most; a capture of 2,000 lines each keeps one process short. */
 const MAX_BATCH = 64;
+/**
+ * Bytes of arguments sent together at most. A tmux client sends its whole command line in one
+ * message, and the server refuses one over 16 KB ("command too long"); a command that long on
+ * its own still goes, alone, and gets tmux's own answer.
+ */
+const MAX_BATCH_BYTES = 12 * 1024;
+/** What the marker command after each command adds to the line. */
+const MARKER_BYTES = 64;
 
 /**
  * Runs tmux commands as short tmux processes, one process at a time, in the order asked: separate
@@ -42,10 +50,23 @@ export class OneShotQueue {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.nextBatchSize()));
     } finally {
       this.running = false;
     }
+  }
+
+  /** How many queued commands fit in one tmux process, by count and by bytes (at least one). */
+  private nextBatchSize(): number {
+    let bytes = 0;
+    let count = 0;
+    for (const item of this.queue) {
+      const size = item.argv.reduce((total, arg) => total + Buffer.byteLength(arg) + 1, 0) + MARKER_BYTES;
+      if (count > 0 && (count === MAX_BATCH || bytes + size > MAX_BATCH_BYTES)) break;
+      bytes += size;
+      count++;
+    }
+    return count;
   }
 
   private async runBatch(batch: Queued[]): Promise<void> {

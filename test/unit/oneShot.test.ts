@@ -23,6 +23,15 @@ describe('one-shot commands', function () {
     assert.ok(queue.processes <= 10, `${queue.processes} processes for 300 commands`);
   });
 
+  it('splits a burst of long commands so no tmux process gets a command line over its limit', async function () {
+    const queue = new OneShotQueue(server.address);
+    // 64 commands of 1 KB would be one 64 KB command line, which tmux refuses ("command too long").
+    const text = (i: number) => `${i}:${'x'.repeat(1000)}`;
+    const answers = await Promise.all(Array.from({ length: 64 }, (_, i) => queue.run(['display-message', '-p', text(i)])));
+    assert.deepEqual(answers, Array.from({ length: 64 }, (_, i) => [text(i)]));
+    assert.ok(queue.processes >= 6 && queue.processes <= 12, `${queue.processes} processes`);
+  });
+
   it('keeps the order of commands that change the server', async function () {
     const queue = new OneShotQueue(server.address);
     await Promise.all(Array.from({ length: 50 }, (_, i) => queue.run(['set-option', '-g', '@order', String(i)])));
