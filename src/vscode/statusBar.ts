@@ -4,6 +4,7 @@ import { allPanes, Tree } from '../tmux/model';
 import { ServerState, TmuxService } from '../tmux/service';
 import { describeServer } from '../tmux/server';
 import { plural } from './format';
+import { savedAtText } from './snapshots/describe';
 
 export const STATUS_ITEM_ID = 'tmuxSessionManager.health';
 
@@ -26,7 +27,7 @@ export function describeState(state: ServerState, tree: Tree): Look {
       return { text: '$(sync~spin) tmux', summary: 'Connecting to tmux…' };
     case 'noServer':
       if (state.lastEnd?.unexpected) {
-        const at = state.lastEnd.at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+        const at = savedAtText(state.lastEnd.at);
         return { text: '$(error) tmux: server stopped unexpectedly', summary: `The tmux server stopped unexpectedly at ${at} (${state.lastEnd.detail}). Restore the autosaved sessions, or start a new one.`, background: 'error' };
       }
       return { text: '$(circle-slash) tmux: no server', summary: 'No tmux server is running. Click to start one.', background: 'warning' };
