@@ -5,6 +5,7 @@ import { SnapshotStore } from './core/snapshots/store';
 import { TmuxObject } from './tmux/model';
 import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
+import { PaneFollowers } from './vscode/commands/followPane';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
 import { affectsAutosave, affectsConnection, affectsStore, readSettings, Settings } from './vscode/settings';
@@ -30,6 +31,8 @@ export interface TmuxSessionManagerApi {
   layoutKeeper(): LayoutKeeper;
   /** What each "server stopped unexpectedly" notice said, oldest first. */
   readonly serverEndNotices: readonly ServerEndNotice[];
+  /** The open Follow Pane Output terminals. */
+  readonly followers: PaneFollowers;
 }
 
 let current: TmuxService | undefined;
@@ -60,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     treeProvider,
     statusBar,
     snapshotTree,
+    followers: new PaneFollowers(),
     service: () => service,
     settings: () => settings,
     store: () => store,
@@ -114,7 +118,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     }),
   );
   void service.start();
-  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices };
+  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices, followers: services.followers };
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {

@@ -3,6 +3,7 @@ import type { Autosaver } from '../core/snapshots/autosave';
 import type { LayoutKeeper } from '../core/snapshots/proportions';
 import type { SnapshotStore } from '../core/snapshots/store';
 import { TmuxService } from '../tmux/service';
+import type { PaneFollowers } from './commands/followPane';
 import { Settings } from './settings';
 import type { SnapshotTreeProvider } from './snapshots/view';
 import { HealthStatusBar } from './statusBar';
@@ -18,6 +19,8 @@ export interface ExtensionContextServices {
   readonly statusBar: HealthStatusBar;
   /** The Snapshots view's provider. */
   readonly snapshotTree: SnapshotTreeProvider;
+  /** The open Follow Pane Output terminals. */
+  readonly followers: PaneFollowers;
   /** The current service; it is replaced when the connection settings change. */
   service(): TmuxService;
   settings(): Settings;

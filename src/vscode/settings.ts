@@ -12,6 +12,8 @@ export interface Settings {
   readonly interruptWaitMs: number;
   readonly terminateWaitMs: number;
   readonly captureLines: number;
+  /** How long Wait for Output waits before giving up. */
+  readonly waitTimeoutSeconds: number;
   readonly watchPrograms: boolean;
   /** How to follow the server: `auto` uses control mode only where it cannot crash tmux. */
   readonly connection: 'auto' | 'hooks' | 'control';
@@ -51,6 +53,7 @@ export function readSettings(): Settings {
     interruptWaitMs: config.get<number>('kill.interruptWaitMs') ?? 1500,
     terminateWaitMs: config.get<number>('kill.terminateWaitMs') ?? 3000,
     captureLines: config.get<number>('capture.lines') ?? 2000,
+    waitTimeoutSeconds: positive(config.get<number>('waitTimeoutSeconds'), 300),
     watchPrograms: config.get<boolean>('watchPrograms') ?? true,
     connection: oneOf(config.get<string>('connection'), ['auto', 'hooks', 'control'] as const, 'auto'),
     autosaveMinutes: nonNegative(config.get<number>('autosaveMinutes'), 5),
@@ -61,6 +64,10 @@ export function readSettings(): Settings {
     restoreCommands: stringMap(config.get<unknown>('restoreCommands')) ?? DEFAULT_RESTORE_COMMANDS,
     restoreOnStartup: oneOf(config.get<string>('restoreOnStartup'), ['ask', 'always', 'never'] as const, 'ask'),
   };
+}
+
+function positive(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 /** A hand-edited settings.json can hold anything: wrong types fall back to the default. */

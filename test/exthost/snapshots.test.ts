@@ -227,6 +227,7 @@ describe('Snapshots: save and restore in VS Code', function () {
       treeProvider: tsm.treeProvider,
       statusBar: tsm.statusBar,
       snapshotTree: tsm.snapshotTree,
+      followers: tsm.followers,
       service: () => tsm.service(),
       settings: () => ({ ...readSettings(), restoreOnStartup }),
       store: () => tsm.store(),

@@ -28,8 +28,13 @@ export async function capturePane(ctx: ExtensionContextServices, documents: Capt
   const session = service.tree.sessions.find((s) => s.id === pane.sessionId);
   const window = session?.windows.find((w) => w.id === pane.windowId);
   const text = await capture((argv) => service.run(argv), pane.id, ctx.settings().captureLines);
-  const label = `${session?.name ?? pane.sessionId} ${window?.index ?? ''}.${pane.index} ${pane.currentCommand}`.replace(/[/\\]/g, '_');
-  const uri = vscode.Uri.from({ scheme: CAPTURE_SCHEME, path: `/${label}.txt`, query: `pane=${encodeURIComponent(pane.id)}&at=${Date.now()}` });
+  return showCapturedText(documents, `${session?.name ?? pane.sessionId} ${window?.index ?? ''}.${pane.index} ${pane.currentCommand}`, pane.id, text);
+}
+
+/** Opens text taken from a pane in a read-only editor titled `label`. */
+export async function showCapturedText(documents: CaptureDocuments, label: string, paneId: string, text: string): Promise<vscode.TextDocument> {
+  const name = label.replace(/[/\\]/g, '_');
+  const uri = vscode.Uri.from({ scheme: CAPTURE_SCHEME, path: `/${name}.txt`, query: `pane=${encodeURIComponent(paneId)}&at=${Date.now()}` });
   documents.set(uri, text + '\n');
   const document = await vscode.workspace.openTextDocument(uri);
   await vscode.window.showTextDocument(document, { preview: false });

@@ -5,6 +5,7 @@ import { Cancelled } from '../pick';
 import { snapshotCommands } from '../snapshots/commands';
 import { attach } from './attach';
 import { CAPTURE_SCHEME, capturePane, CaptureDocuments } from './capturePane';
+import { followPane, PaneFollowers } from './followPane';
 import { kill } from './kill';
 import { newSession } from './newSession';
 import { newWindow } from './newWindow';
@@ -12,11 +13,12 @@ import { rename } from './rename';
 import { sendKeys } from './sendKeys';
 import { showHealth } from './showHealth';
 import { splitPane } from './splitPane';
+import { waitForOutput } from './waitForOutput';
 
 type Handler = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Every command, by id. Ids are public: keybindings, menus and scripts name them. */
-function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments): Record<string, Handler> {
+function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments, followers: PaneFollowers): Record<string, Handler> {
   return {
     'tmuxSessionManager.newSession': (args?: object) => newSession(ctx, isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.attach': (node?: unknown) => attach(ctx, node),
@@ -28,6 +30,8 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments)
     'tmuxSessionManager.splitPaneVertical': (node?: unknown) => splitPane(ctx, node, 'down'),
     'tmuxSessionManager.sendKeys': (node?: unknown, args?: object) => sendKeys(ctx, node, args),
     'tmuxSessionManager.capturePane': (node?: unknown) => capturePane(ctx, captures, node),
+    'tmuxSessionManager.followPane': (node?: unknown) => followPane(ctx, followers, node),
+    'tmuxSessionManager.waitForOutput': (node?: unknown, args?: object) => waitForOutput(ctx, captures, isPlainArgs(node) ? undefined : node, isPlainArgs(node) ? node : isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.refresh': async () => {
       await ctx.service().refresh();
       ctx.treeProvider.refreshNow();
@@ -46,8 +50,8 @@ function isPlainArgs(value: unknown): value is Record<string, never> {
 
 export function registerCommands(ctx: ExtensionContextServices): vscode.Disposable[] {
   const captures = new CaptureDocuments();
-  const disposables = [vscode.workspace.registerTextDocumentContentProvider(CAPTURE_SCHEME, captures)];
-  for (const [id, handler] of Object.entries(commandTable(ctx, captures))) {
+  const disposables: vscode.Disposable[] = [vscode.workspace.registerTextDocumentContentProvider(CAPTURE_SCHEME, captures), ctx.followers];
+  for (const [id, handler] of Object.entries(commandTable(ctx, captures, ctx.followers))) {
     disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => runReportingErrors(ctx, id, () => handler(...args))));
   }
   return disposables;
