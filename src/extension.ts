@@ -5,6 +5,7 @@ import { SnapshotStore } from './core/snapshots/store';
 import { TmuxObject } from './tmux/model';
 import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
+import { registerLanguageModelTools } from './vscode/languageModelTools';
 import { PaneFollowers } from './vscode/commands/followPane';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
@@ -86,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     snapshotTree.attach(snapshotView),
     autosave,
     ...registerCommands(services),
+    ...registerLanguageModelTools(services),
     { dispose: () => stateSubscription.dispose() },
     { dispose: () => layoutKeeper.dispose() },
     // The manifest the last autosave left is read before this session's autosaver may replace it.

@@ -198,11 +198,13 @@ describe('waitForOutput and pane output streams', function () {
     const waits = ids.map((id, i): Promise<WaitResult> => {
       switch (kinds[i % 4]) {
         case 'matched':
-          return wait(id, { regex: /pane-(\d+)-done/, timeoutMs: 10_000 });
+          return wait(id, { regex: /pane-(\d+)-done/, timeoutMs: 15_000 });
         case 'exited':
-          return wait(id, { untilExit: true, timeoutMs: 10_000 });
+          return wait(id, { untilExit: true, timeoutMs: 15_000 });
         case 'quiet':
-          return wait(id, { quietMs: 1000, timeoutMs: 10_000 });
+          // Ticks come every 0.1 s; 2 s of silence before the signal would take a machine stalled
+          // for that long, which a loaded CI machine running 100 shells can come close to at 1 s.
+          return wait(id, { quietMs: 2000, timeoutMs: 15_000 });
         case 'timeout':
           return wait(id, { regex: /never printed/, timeoutMs: 3000 });
       }
