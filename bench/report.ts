@@ -87,5 +87,5 @@ export function fmt(value: number): string {
 
 function roundSummary(summary: Summary): Summary {
   const r = (v: number) => Math.round(v * 1000) / 1000;
-  return { n: summary.n, median: r(summary.median), p90: r(summary.p90), min: r(summary.min), max: r(summary.max), mean: r(summary.mean) };
+  return { n: summary.n, median: r(summary.median), p90: r(summary.p90), p95: r(summary.p95), min: r(summary.min), max: r(summary.max), mean: r(summary.mean) };
 }

@@ -4,6 +4,7 @@ export interface Summary {
   readonly n: number;
   readonly median: number;
   readonly p90: number;
+  readonly p95: number;
   readonly min: number;
   readonly max: number;
   readonly mean: number;
@@ -33,6 +34,7 @@ export function summarize(samples: readonly number[]): Summary {
     n,
     median,
     p90: percentile(sorted, 90),
+    p95: percentile(sorted, 95),
     min: n ? sorted[0] : NaN,
     max: n ? sorted[n - 1] : NaN,
     mean: n ? sorted.reduce((a, b) => a + b, 0) / n : NaN,

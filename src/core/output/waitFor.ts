@@ -80,7 +80,8 @@ export async function waitForOutput(run: Runner, address: ServerAddress, paneId:
     kind,
     ...(match === undefined ? {} : { match }),
     lastLines: recent.lastLines(LAST_LINES),
-    elapsedMs: Math.round(at - started),
+    // A tenth of a millisecond: a match comes a few milliseconds after the print, whole ones would hide it.
+    elapsedMs: Math.round((at - started) * 10) / 10,
   });
   if (options.signal?.aborted) return result('cancelled', started);
 
