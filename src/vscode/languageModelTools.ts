@@ -6,6 +6,7 @@ import { InvalidInputError } from '../tmux/errors';
 import { keyNameProblem } from '../tmux/keys';
 import { findPane, paneAddress } from '../tmux/paneSpec';
 import { ExtensionContextServices } from './context';
+import { outputHub } from './outputs';
 
 /**
  * Tools for VS Code's own agent mode: list sessions, capture a pane, send keys, wait for output.
@@ -101,6 +102,7 @@ export function registerLanguageModelTools(ctx: ExtensionContextServices): vscod
             untilExit: !!input.untilExit,
             timeoutMs: Math.min(MAX_TOOL_WAIT_MS, input.timeoutMs ?? DEFAULT_TOOL_WAIT_MS),
             signal: controller.signal,
+            open: outputHub(service).open,
           });
           return answer(JSON.stringify({ pane: pane.id, ...result }, null, 1));
         } finally {

@@ -58,6 +58,11 @@ const UI = {
   notificationButton: '.notification-list-item-buttons-container .monaco-button',
   activeEditorTab: '.editor-group-container.active .tab.active',
   activeEditorLines: '.editor-group-container.active .monaco-editor .view-lines',
+  // the terminal panel's rows, as xterm's DOM renderer draws them (gpuAcceleration off)
+  terminalRows: '.terminal-wrapper.active .xterm-rows',
+  terminalTab: '.terminal-tabs-entry, .single-terminal-tab',
+  // Developer: Show Running Extensions (an editor listing each extension with its activation time)
+  runningExtensionRow: '.runtime-extensions-editor .monaco-list-row',
 };
 
 /** Words on screen. Command titles are matched as prefixes (the real ones end in "…"). */
@@ -65,6 +70,13 @@ const TEXT = {
   newSession: 'Tmux: New Session',
   sendKeys: 'Tmux: Send Keys',
   capturePane: 'Tmux: Capture Pane Output',
+  followPane: 'Tmux: Follow Pane Output',
+  waitForOutput: 'Tmux: Wait for Output',
+  waitPatternMode: 'Text matching a pattern',
+  waiting: /Waiting for \/done-\\d\+\/m in from-palette/,
+  waitMatched: /from-palette:\d+\.\d+ \S+ printed "done-42" after/,
+  runningExtensions: 'Developer: Show Running Extensions',
+  extensionName: 'Tmux Session Manager',
   sendWithEnter: /send with enter/i,
   statusAny: /tmux/i,
   statusNoServer: /no server/i,
@@ -110,6 +122,9 @@ const CHECKS = [
   { id: 'b', title: '"Tmux: New Session…" from the palette creates a session', run: checkNewSessionFromPalette },
   { id: 'c1', title: 'Send Keys types `echo hello` + Enter into a pane of from-palette', run: checkSendKeys, needs: 'b' },
   { id: 'c2', title: 'Capture Pane Output shows "hello" in an editor', run: checkCapturePane, needs: 'b' },
+  { id: 'o1', title: 'Follow Pane Output from the palette shows the pane\'s new output live in a read-only terminal', run: checkFollowPane, needs: 'b' },
+  { id: 'o2', title: 'Wait for Output… from the palette shows its progress and resolves when the pane prints the pattern', run: checkWaitForOutput, needs: 'b' },
+  { id: 'o3', title: 'Developer: Show Running Extensions shows the extension\'s activation time', run: checkActivationTime },
   { id: 'f', title: 'a session row\'s context menu renames the session', run: checkRenameFromContextMenu },
   { id: 'g', title: 'clicking the status bar opens the health report', run: checkHealthReport },
   { id: 'd', title: 'status bar follows the server dying (within 1 s) and coming back', run: checkServerDeathAndReturn },
@@ -171,6 +186,60 @@ async function checkCapturePane({ page, tmux, screenshot }) {
 }
 
 /** Right-click a session row, as a user would, and rename the session from its context menu. */
+/** The terminal opens on the pane's screen; what the pane prints next appears in it. */
+async function checkFollowPane({ page, tmux, screenshot }) {
+  await runPaletteCommand(page, TEXT.followPane);
+  await pickRowMentioning(page, 'from-palette');
+  await waitFor('the follow terminal with its header', async () => /Following from-palette:\d+\.\d+ .*read-only/.test(await terminalText(page)));
+  await tmux('send-keys', '-t', 'from-palette', 'echo followed-$((6*7))', 'Enter');
+  const since = Date.now();
+  await waitFor('"followed-42" in the follow terminal', async () => (await terminalText(page)).split('\n').some((line) => line.trim() === 'followed-42'));
+  await screenshot('ui-o1-follow-pane');
+  report(`the follow terminal showed "followed-42" ${Date.now() - since} ms after tmux send-keys returned`);
+  const pipes = await tmux('list-panes', '-a', '-F', '#{pane_pipe}');
+  if (!pipes.split('\n').includes('1')) throw new Error('no pipe is open on any pane while following');
+  await page.keyboard.press('Escape');
+}
+
+async function terminalText(page) {
+  return page.locator(UI.terminalRows).first().innerText().catch(() => '');
+}
+
+/** Pattern mode, a pattern typed in the box, the pane prints it: the progress toast is replaced by the outcome. */
+async function checkWaitForOutput({ page, tmux, screenshot }) {
+  await runPaletteCommand(page, TEXT.waitForOutput);
+  await pickRowMentioning(page, 'from-palette');
+  await clickRowMatching(page, TEXT.waitPatternMode, STEP_TIMEOUT_MS);
+  await answerInputBox(page, 'done-\\d+');
+  await waitForNotification(page, TEXT.waiting);
+  await screenshot('ui-o2-waiting');
+  await tmux('send-keys', '-t', 'from-palette', 'echo done-$((40+2))', 'Enter');
+  const found = await waitForNotification(page, TEXT.waitMatched);
+  await screenshot('ui-o2-wait-matched');
+  report(`notification: "${found}"`);
+  await closeNotificationCenter(page);
+}
+
+/**
+ * The extension host's own measure of our activation, as a user reads it: the Running Extensions
+ * editor's row for this extension ("Startup Activation: 12ms" or "Activation: 12ms").
+ */
+async function checkActivationTime({ page, screenshot }) {
+  await runPaletteCommand(page, TEXT.runningExtensions);
+  await page.locator(UI.runningExtensionRow).first().waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  // The list draws only the rows in view, and ours may be far down among the built-in extensions.
+  await page.locator(UI.runningExtensionRow).first().click();
+  const row = await waitFor('our row in Running Extensions, with a time', async () => {
+    const rows = await page.locator(UI.runningExtensionRow).allInnerTexts();
+    const ours = rows.map((t) => t.replace(/\s+/g, ' ')).find((t) => t.includes(TEXT.extensionName) && /\d+\s*ms/.test(t));
+    if (!ours) await page.keyboard.press('PageDown');
+    return ours;
+  }, 30_000);
+  await screenshot('ui-o3-running-extensions');
+  report(`Running Extensions: "${row}"`);
+  await page.keyboard.press('Control+W');
+}
+
 async function checkRenameFromContextMenu({ page, tmux, screenshot }) {
   await openTmuxView(page);
   const row = page.locator(`${UI.sessionsTree} ${UI.treeRow}`).filter({ has: page.locator(UI.rowLabel, { hasText: /^outside-1$/ }) }).first();
@@ -854,7 +923,10 @@ function report(message) {
 /** Runs the checks in order; a check whose prerequisite failed is skipped. */
 async function runChecks(context) {
   const results = [];
+  // TSM_UI_ONLY=b,m1 runs just those checks (and what they need), for working on one of them.
+  const only = process.env.TSM_UI_ONLY?.split(',');
   for (const check of CHECKS) {
+    if (only && !only.includes(check.id)) continue;
     if (check.needs && results.find((r) => r.id === check.needs)?.status !== 'pass') {
       results.push({ ...check, status: 'skip', ms: 0 });
       log(`SKIP (${check.id}) ${check.title}: needs (${check.needs})`);
@@ -881,7 +953,7 @@ async function runChecks(context) {
 function missingContributions(extDir) {
   const contributes = readManifest(extDir).contributes ?? {};
   const commands = new Set((contributes.commands ?? []).map((c) => c.command));
-  const wanted = ['tmuxSessionManager.newSession', 'tmuxSessionManager.sendKeys', 'tmuxSessionManager.capturePane', 'tmuxSessionManager.saveAll', 'tmuxSessionManager.restoreSnapshot'];
+  const wanted = ['tmuxSessionManager.newSession', 'tmuxSessionManager.sendKeys', 'tmuxSessionManager.capturePane', 'tmuxSessionManager.saveAll', 'tmuxSessionManager.restoreSnapshot', 'tmuxSessionManager.followPane', 'tmuxSessionManager.waitForOutput'];
   const missing = wanted.filter((id) => !commands.has(id));
   if (!(contributes.views?.tmuxSessionManager ?? []).some((v) => v.id === 'tmuxSessionManager.sessions')) {
     missing.push('view tmuxSessionManager.sessions');
@@ -921,6 +993,7 @@ async function main() {
         // repository?" notification next to the extension's in the screenshots
         'git.openRepositoryInParentFolders': 'never',
         'workbench.secondarySideBar.defaultVisibility': 'hidden', // room for the tree in screenshots
+        'terminal.integrated.gpuAcceleration': 'off', // xterm's DOM renderer: terminal text readable by the test
       },
       env: testEnv({ socketName: server.socketName, runDir }),
     });

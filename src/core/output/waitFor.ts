@@ -3,7 +3,8 @@ import { Runner } from '../../tmux/commands';
 import { InvalidInputError, TargetNotFoundError } from '../../tmux/errors';
 import { PaneId } from '../../tmux/model';
 import { ServerAddress } from '../../tmux/server';
-import { openPaneOutput, PaneExitedError, PaneOutputEnd, PaneOutputOptions, PaneOutputStream } from './paneOutput';
+import { OutputOpener, OutputSubscription } from './outputHub';
+import { openPaneOutput, PaneExitedError, PaneOutputEnd, PaneOutputOptions } from './paneOutput';
 import { PlainTextDecoder, RecentText } from './plainText';
 
 export interface WaitForOptions {
@@ -28,6 +29,11 @@ export interface WaitForOptions {
   readonly signal?: AbortSignal;
   /** Passed on to openPaneOutput (where the FIFO goes, how often a kept pane is looked at). */
   readonly output?: Pick<PaneOutputOptions, 'tempRoot' | 'deadCheckMs' | 'connectTimeoutMs'>;
+  /**
+   * Opens the output: a PaneOutputHub's open, to share the pane's one pipe with other readers of
+   * this process (a Follow view, another wait). By default this wait opens a pipe of its own.
+   */
+  readonly open?: OutputOpener;
 }
 
 export type WaitOutcome = 'matched' | 'timeout' | 'quiet' | 'exited' | 'cancelled';
@@ -117,10 +123,11 @@ export async function waitForOutput(run: Runner, address: ServerAddress, paneId:
   const aborted = (): void => finish({ kind: 'cancelled' });
   options.signal?.addEventListener('abort', aborted, { once: true });
   let quiet: NodeJS.Timeout | undefined;
-  let stream: PaneOutputStream | undefined;
+  let stream: OutputSubscription | undefined;
+  const open: OutputOpener = options.open ?? ((pane, listener) => openPaneOutput(run, address, pane, { ...options.output, ...listener }));
   try {
     try {
-      stream = await openPaneOutput(run, address, paneId, { ...options.output, onText, onEnd });
+      stream = await open(paneId, { onText, onEnd });
     } catch (error) {
       if (error instanceof PaneExitedError || error instanceof TargetNotFoundError) finish({ kind: 'exited' });
       else finish({ error: error as Error });

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
-import { openPaneOutput, PaneOutputEnd, PaneOutputStream } from '../../core/output/paneOutput';
+import { OutputSubscription } from '../../core/output/outputHub';
+import { PaneOutputEnd } from '../../core/output/paneOutput';
 import { Pane } from '../../tmux/model';
 import { ExtensionContextServices } from '../context';
+import { outputHub } from '../outputs';
 import { targetPane } from '../pick';
 
 /**
@@ -45,7 +47,7 @@ export class PaneFollowers implements vscode.Disposable {
     const follower = new PaneFollower(label, screen, (end) => this.ended(pane.id, follower, end, ctx));
     // The stream opens before the terminal: a pane that cannot be followed (a pipe of the user's,
     // a dead pane) is an error message, not an empty terminal.
-    const stream = await openPaneOutput(run, service.address, pane.id, { onText: (text) => follower.write(text), onEnd: (end) => follower.streamEnded(end) });
+    const stream = await outputHub(service).open(pane.id, { onText: (text) => follower.write(text), onEnd: (end) => follower.streamEnded(end) });
     follower.start(stream);
     this.followers.set(pane.id, follower);
     ctx.log.info(`following the output of pane ${pane.id} (${label})`);
@@ -72,7 +74,7 @@ export class PaneFollowers implements vscode.Disposable {
 export class PaneFollower implements vscode.Disposable {
   readonly terminal: vscode.Terminal;
   private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private stream: PaneOutputStream | undefined;
+  private stream: OutputSubscription | undefined;
   private pending = '';
   private flushTimer: NodeJS.Timeout | undefined;
   private opened = false;
@@ -104,7 +106,7 @@ export class PaneFollower implements vscode.Disposable {
     this.terminal.show();
   }
 
-  start(stream: PaneOutputStream): void {
+  start(stream: OutputSubscription): void {
     this.stream = stream;
     if (this.closed) void stream.stop();
   }

@@ -4,6 +4,7 @@ import { waitForOutput as waitForPaneOutput, WaitResult } from '../../core/outpu
 import { InvalidInputError } from '../../tmux/errors';
 import { findById, Pane } from '../../tmux/model';
 import { ExtensionContextServices } from '../context';
+import { outputHub } from '../outputs';
 import { Cancelled, targetPane } from '../pick';
 import { CaptureDocuments, showCapturedText } from './capturePane';
 import { paneLabel } from './followPane';
@@ -39,7 +40,7 @@ export async function waitForOutput(ctx: ExtensionContextServices, captures: Cap
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
-    return waitForPaneOutput((argv) => service.run(argv), service.address, pane.id, { ...what, timeoutMs, signal: controller.signal }).finally(() => subscription.dispose());
+    return waitForPaneOutput((argv) => service.run(argv), service.address, pane.id, { ...what, timeoutMs, signal: controller.signal, open: outputHub(service).open }).finally(() => subscription.dispose());
   });
   ctx.log.info(`wait for output of ${pane.id} (${label}): ${result.kind} after ${result.elapsedMs} ms${result.match === undefined ? '' : `: ${JSON.stringify(result.match)}`}`);
   if (!args.silent) void tellOutcome(ctx, captures, pane, label, result, timeoutMs, what.quietMs);
