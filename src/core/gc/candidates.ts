@@ -84,14 +84,13 @@ export function findCleanupCandidates(input: CleanupInput, policy: CleanupPolicy
         if (!pane.dead) continue;
         const diedAt = pane.deadTime !== undefined ? pane.deadTime * 1000 : input.deadSince.get(pane.id);
         if (diedAt === undefined || now - diedAt < policy.deadPaneHours * HOUR) continue;
-        const status = pane.deadStatus === undefined ? '' : ` with status ${pane.deadStatus}`;
-        const seen = pane.deadTime === undefined ? 'first seen dead' : 'program exited';
+        const ago = `${span(now - diedAt)} ago`;
         candidates.push({
           key: `pane:${pane.id}`,
           kind: 'deadPane',
           target: { type: 'pane', id: pane.id, sessionId: session.id, sessionName: session.name, windowIndex: window.index, paneIndex: pane.index },
           label: `pane ${window.index}.${pane.index} of "${session.name}" (${pane.currentCommand || 'exited'})`,
-          reason: pane.deadTime === undefined ? `${seen} ${span(now - diedAt)} ago` : `${seen}${status} ${span(now - diedAt)} ago`,
+          reason: pane.deadTime === undefined ? `first seen dead ${ago}` : pane.deadStatus === undefined ? `program exited ${ago}` : `program exited with status ${pane.deadStatus}, ${ago}`,
         });
       }
     }

@@ -63,7 +63,7 @@ export function globToRegExp(glob: string): RegExp {
   for (const character of glob) {
     if (character === '*') source += '[\\s\\S]*';
     else if (character === '?') source += '[\\s\\S]';
-    else source += character.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+    else source += character.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${source}$`, 'u');
 }
