@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { Pane, PaneId, Session, SessionId, Tree } from '../../tmux/model';
 import type { SnapshotEntry } from '../snapshots/store';
 import { CleanupPolicy, protectedByPattern, STALE_LOCK_MS, STALE_TEMP_FILE_MS, untouchableBecause } from './policy';
@@ -120,9 +121,9 @@ export function findCleanupCandidates(input: CleanupInput, policy: CleanupPolicy
   for (const file of input.files) {
     const age = now - file.mtimeMs;
     if (file.type === 'lock' && age >= STALE_LOCK_MS) {
-      candidates.push({ key: `file:${file.path}`, kind: 'staleLock', target: { type: 'file', path: file.path }, label: `lock ${tilde(file.path)}`, reason: `left by a process that is gone (not refreshed for ${span(age)})` });
+      candidates.push({ key: `file:${file.path}`, kind: 'staleLock', target: { type: 'file', path: file.path }, label: `lock ${shortFile(file.path)}`, reason: `left by a process that is gone (not refreshed for ${span(age)})` });
     } else if (file.type === 'temp' && age >= STALE_TEMP_FILE_MS) {
-      candidates.push({ key: `file:${file.path}`, kind: 'staleTempFile', target: { type: 'file', path: file.path }, label: `temporary file ${tilde(file.path)}`, reason: `half-written by a save that was interrupted, ${span(age)} old` });
+      candidates.push({ key: `file:${file.path}`, kind: 'staleTempFile', target: { type: 'file', path: file.path }, label: `temporary file ${shortFile(file.path)}`, reason: `half-written by a save that was interrupted, ${span(age)} old` });
     }
   }
   return candidates;
@@ -169,6 +170,11 @@ export function span(ms: number): string {
   }
   const seconds = Math.max(0, Math.floor(ms / 1000));
   return `${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+/** The file and its folder's name (`snapshots/api.lock`): enough to recognise it; the target keeps the whole path. */
+function shortFile(file: string): string {
+  return path.join(path.basename(path.dirname(file)), path.basename(file));
 }
 
 function tilde(folder: string): string {

@@ -49,8 +49,8 @@ export async function cleanUp(ctx: ExtensionContextServices, args: CleanUpArgs =
     const items = candidates.map((candidate) => ({ label: `${ICON[candidate.kind]} ${candidate.label}`, detail: candidate.reason, picked: true, candidate }));
     const picked = await vscode.window.showQuickPick(items, {
       canPickMany: true,
-      title: `Clean Up: ${candidates.length === 1 ? '1 candidate' : `${candidates.length} candidates`} (untick what to keep)`,
-      placeHolder: 'Sessions are ended gracefully (Ctrl-C, then SIGTERM, then SIGKILL); Enter acts on the ticked ones',
+      title: `Clean Up: ${candidates.length === 1 ? '1 candidate' : `${candidates.length} candidates`}`,
+      placeHolder: 'Untick what to keep; Enter acts (sessions get Ctrl-C first)',
       matchOnDetail: true,
       ignoreFocusOut: true,
     });

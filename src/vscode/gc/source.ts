@@ -30,13 +30,13 @@ const DONE_TEXT: Record<string, [string, string, string]> = {
   staleTempFile: ['half-written file', 'half-written files', 'removed'],
 };
 
-/** One line for a notification: `2 idle sessions killed, 1 stale lock removed; 1 left alone`. */
+/** One line for a notification: `killed 2 idle sessions, removed 1 stale lock; 1 left alone`. */
 export function summarize(outcomes: readonly CleanupOutcome[]): string {
   const counts = new Map<string, number>();
   for (const outcome of outcomes) if (outcome.result === 'done') counts.set(outcome.candidate.kind, (counts.get(outcome.candidate.kind) ?? 0) + 1);
   const parts = [...counts].map(([kind, count]) => {
     const [one, many, verb] = DONE_TEXT[kind];
-    return `${count} ${count === 1 ? one : many} ${verb}`;
+    return `${verb} ${count} ${count === 1 ? one : many}`;
   });
   const skipped = outcomes.filter((o) => o.result === 'skipped').length;
   const failed = outcomes.filter((o) => o.result === 'failed').length;
