@@ -16,6 +16,7 @@ import { SNAPSHOTS_VIEW_ID, SnapshotNode, SnapshotTreeProvider } from './vscode/
 import { HealthStatusBar } from './vscode/statusBar';
 import { noticeServerEnd, ServerEndNotice } from './vscode/serverEnd';
 import { AttachTerminals } from './vscode/terminals';
+import { AutomaticCleanup, followStaleMarks } from './vscode/gc/automatic';
 import { SessionTreeProvider, VIEW_ID } from './vscode/tree';
 
 /** What activate returns: for tests and for other extensions that want to read the live model. */
@@ -72,6 +73,9 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     layoutKeeper: () => layoutKeeper,
   };
 
+  const automaticCleanup = new AutomaticCleanup(services);
+  const staleMarks = followStaleMarks(treeProvider, treeView as vscode.TreeView<unknown>, () => settings.cleanup.staleMinutes);
+
   const serverEndNotices: ServerEndNotice[] = [];
   const follow = () => followState(service, treeView, services, serverEndNotices);
   let stateSubscription = follow();
@@ -86,6 +90,8 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     snapshotView,
     snapshotTree.attach(snapshotView),
     autosave,
+    automaticCleanup,
+    staleMarks,
     ...registerCommands(services),
     ...registerLanguageModelTools(services),
     { dispose: () => stateSubscription.dispose() },
@@ -117,6 +123,10 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
         snapshotTree.bind(store);
       }
       if (reconnect || newStore || affectsAutosave(event)) autosave.rebuild(service, store, settings);
+      if (event.affectsConfiguration('tmuxSessionManager.cleanup')) {
+        automaticCleanup.rebuild();
+        staleMarks.settingsChanged();
+      }
     }),
   );
   void service.start();

@@ -25,6 +25,8 @@ export interface Pane {
   /** The program exited and the pane stays because of `remain-on-exit`. */
   readonly dead: boolean;
   readonly deadStatus?: number;
+  /** When the program exited (seconds since the epoch), as tmux recorded it; tmux 3.2+ reports it for a pane kept by `remain-on-exit`. */
+  readonly deadTime?: number;
   /** In copy mode or another mode. */
   readonly inMode: boolean;
 }
@@ -51,6 +53,12 @@ export interface Session {
   readonly attachedClients: number;
   readonly created: number;
   readonly activity: number;
+  /** When a client last attached (seconds since the epoch); absent when none ever did. */
+  readonly lastAttached?: number;
+  /** The folder the session was started in (`session_path`). */
+  readonly path?: string;
+  /** Marked with Protect: cleanup never touches it. Kept in tmux (a session user option), so it outlives the editor. */
+  readonly protected?: boolean;
   readonly windows: readonly Window[];
 }
 

@@ -1,6 +1,9 @@
 import { flag, formatString, int, optionalInt, parseRows, RecordOf, text } from './format';
 import { Pane, PaneId, Session, SessionId, Tree, Window, WindowId } from './model';
 
+/** The session user option (without its `@`) that Protect sets; any value but empty or `0` protects. */
+export const PROTECTED_OPTION = 'tmux-session-manager-protected';
+
 /**
  * The whole tree in one round trip: every pane row carries its window's and session's fields
  * (every session has a window and every window a pane), and the clients list tells real
@@ -30,6 +33,11 @@ export const PANE_ROW = {
   paneDead: flag('pane_dead'),
   paneDeadStatus: optionalInt('pane_dead_status'),
   paneInMode: flag('pane_in_mode'),
+  // For cleanup. Text, not a flag: anyone can set the user option to anything, and one odd value must not break the tree.
+  sessionProtected: text(`@${PROTECTED_OPTION}`),
+  sessionPath: text('session_path'),
+  sessionLastAttached: optionalInt('session_last_attached'),
+  paneDeadTime: optionalInt('pane_dead_time'),
 } as const;
 
 export const CLIENT_ROW = {
@@ -87,6 +95,7 @@ export function buildTree(rows: readonly PaneRow[], attached: ReadonlyMap<string
       height: row.paneHeight,
       dead: row.paneDead,
       deadStatus: row.paneDeadStatus,
+      ...(row.paneDeadTime !== undefined ? { deadTime: row.paneDeadTime } : {}),
       inMode: row.paneInMode,
     });
   }
@@ -114,6 +123,9 @@ export function buildTree(rows: readonly PaneRow[], attached: ReadonlyMap<string
       attachedClients: attached.get(row.sessionId) ?? 0,
       created: row.sessionCreated,
       activity: row.sessionActivity,
+      ...(row.sessionLastAttached ? { lastAttached: row.sessionLastAttached } : {}),
+      path: row.sessionPath,
+      protected: row.sessionProtected !== '' && row.sessionProtected !== '0',
       windows: windowList.sort((a, b) => a.index - b.index),
     });
   }
@@ -134,7 +146,7 @@ export function withWindow(tree: Tree, windowId: string, rows: readonly PaneRow[
     const others = session.windows.filter((w) => w.id !== windowId);
     if (!fresh || session.id !== fresh.id) return others.length === session.windows.length ? session : { ...session, windows: others };
     const windows = [...others, fresh.windows[0]].sort((a, b) => a.index - b.index);
-    return { ...session, name: fresh.name, activity: fresh.activity, windows };
+    return { ...session, name: fresh.name, activity: fresh.activity, lastAttached: fresh.lastAttached, path: fresh.path, protected: fresh.protected, windows };
   });
   return { sessions, takenAt };
 }

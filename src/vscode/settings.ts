@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { CleanupPolicy, DEFAULT_CLEANUP_POLICY } from '../core/gc/policy';
 import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS, ProgramPolicy } from '../core/snapshots/programs';
 import { ServerAddress } from '../tmux/server';
 
@@ -27,6 +28,15 @@ export interface Settings {
   readonly safePrograms: readonly string[];
   readonly restoreCommands: Readonly<Record<string, string>>;
   readonly restoreOnStartup: 'ask' | 'always' | 'never';
+  readonly cleanup: CleanupSettings;
+}
+
+export interface CleanupSettings extends CleanupPolicy {
+  /** Clean up on a timer, without asking; off by default. */
+  readonly automatic: boolean;
+  readonly automaticIntervalMinutes: number;
+  /** The tree's "stale" mark after this many minutes without activity; 0 turns it off. */
+  readonly staleMinutes: number;
 }
 
 /** `$XDG_STATE_HOME/tmux-session-manager`, shared with the command-line tool. */
@@ -63,6 +73,15 @@ export function readSettings(): Settings {
     safePrograms: stringList(config.get<unknown>('safePrograms')) ?? DEFAULT_SAFE_PROGRAMS,
     restoreCommands: stringMap(config.get<unknown>('restoreCommands')) ?? DEFAULT_RESTORE_COMMANDS,
     restoreOnStartup: oneOf(config.get<string>('restoreOnStartup'), ['ask', 'always', 'never'] as const, 'ask'),
+    cleanup: {
+      idleSessionHours: nonNegative(config.get<number>('cleanup.idleSessionHours'), DEFAULT_CLEANUP_POLICY.idleSessionHours),
+      deadPaneHours: nonNegative(config.get<number>('cleanup.deadPaneHours'), DEFAULT_CLEANUP_POLICY.deadPaneHours),
+      deletedSnapshotDays: nonNegative(config.get<number>('cleanup.deletedSnapshotDays'), DEFAULT_CLEANUP_POLICY.deletedSnapshotDays),
+      protect: stringList(config.get<unknown>('cleanup.protect')) ?? [],
+      automatic: config.get<boolean>('cleanup.automatic') === true,
+      automaticIntervalMinutes: Math.max(1, nonNegative(config.get<number>('cleanup.automaticIntervalMinutes'), 60)),
+      staleMinutes: nonNegative(config.get<number>('cleanup.staleMinutes'), 5),
+    },
   };
 }
 

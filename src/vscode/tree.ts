@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isStale } from '../core/gc/candidates';
 import { findById, Pane, Session, TmuxObject, Tree, Window } from '../tmux/model';
 import { TmuxService } from '../tmux/service';
 import { ago, plural, tildePath } from './format';
@@ -22,6 +23,8 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   private serviceSubscription: vscode.Disposable | undefined;
   /** Counts repaints, for tests and the health report. */
   repaints = 0;
+  /** Minutes without activity before a session shows "stale" (setting cleanup.staleMinutes); 0: never. */
+  staleMinutes = 5;
 
   constructor(private service: TmuxService) {
     this.tree = service.tree;
@@ -81,7 +84,7 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   getTreeItem(element: TmuxObject): vscode.TreeItem {
     switch (element.kind) {
       case 'session':
-        return sessionItem(element);
+        return sessionItem(element, this.staleMinutes);
       case 'window':
         return windowItem(element);
       case 'pane':
@@ -96,19 +99,22 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   }
 }
 
-function sessionItem(session: Session): vscode.TreeItem {
+function sessionItem(session: Session, staleMinutes: number): vscode.TreeItem {
   const item = new vscode.TreeItem(session.name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = session.id;
   const parts = [plural(session.windows.length, 'window')];
   if (session.attachedClients > 0) parts.push(session.attachedClients === 1 ? 'attached' : `${session.attachedClients} attached`);
   const deadPanes = session.windows.reduce((n, w) => n + w.panes.filter((p) => p.dead).length, 0);
   if (deadPanes > 0) parts.push(plural(deadPanes, 'dead pane'));
+  if (session.protected) parts.push('protected');
+  if (isStale(session, Date.now(), staleMinutes)) parts.push('stale');
   item.description = parts.join(' · ');
   item.iconPath = new vscode.ThemeIcon(
-    'terminal-tmux',
+    session.protected ? 'lock' : 'terminal-tmux',
     deadPanes > 0 ? new vscode.ThemeColor('list.warningForeground') : session.attachedClients > 0 ? new vscode.ThemeColor('charts.green') : undefined,
   );
-  item.contextValue = session.attachedClients > 0 ? 'tmuxSession.attached' : 'tmuxSession';
+  // The protection suffix comes last, so menus matching /^tmuxSession/ still match every session.
+  item.contextValue = `${session.attachedClients > 0 ? 'tmuxSession.attached' : 'tmuxSession'}.${session.protected ? 'protected' : 'unprotected'}`;
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendMarkdown(`**${escapeMarkdown(session.name)}** \`${session.id}\`\n\n`);
   tooltip.appendMarkdown(`${item.description}\n\n`);

@@ -98,6 +98,13 @@ const TEXT = {
   restoreAutosaved: 'Restore Autosaved Sessions',
   restoreAutosavedTitle: 'Restore Sessions Autosaved at',
   // src/vscode/serverEnd.ts and statusBar.ts
+  // src/vscode/gc/commands.ts and package.json
+  cleanUp: 'Tmux: Clean Up',
+  cleanUpTitle: /^Clean Up: \d+ candidates?/,
+  protect: /^Protect$/,
+  folderGone: (folder) => `its folder ${folder} no longer exists`,
+  halfWritten: /half-written by a save that was interrupted, 2 days old/,
+  cleanedUp: /Cleaned up: .*killed 1 session whose folder is gone/,
   crashNotice: /The tmux server stopped unexpectedly at .+; your sessions were last autosaved at/,
   statusCrashed: /server stopped unexpectedly/i,
 };
@@ -134,6 +141,7 @@ const CHECKS = [
   { id: 'j', title: 'after kill-server, the Sessions view\'s "Restore Autosaved Sessions" button and its pick bring the sessions back', run: checkRestoreFromWelcome, needs: 'i' },
   { id: 'k', title: 'the server dies (SIGSEGV): a notice says so with the last autosave, and its button brings the sessions back', run: checkServerCrash, needs: 'j' },
   { id: 'l', title: 'Reload Window while a script churns a 20-session server: the server survives, each reload shows it within 2 s, and a later server is found', run: checkReloadUnderChurn },
+  { id: 'm', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
 ];
 
 async function checkOutsideSession({ page, tmux, screenshot }) {
@@ -556,6 +564,79 @@ async function checkReloadUnderChurn({ page, tmux, killServer, socketName }) {
   await tmux('new-session', '-d', '-s', 'after-reloads');
   await sessionRowSeenAt(page, 'after-reloads', 2000);
   report(`a server started afterwards: its session in the tree ${Date.now() - startedAt} ms later`);
+}
+
+/**
+ * Two sessions whose project folders were deleted, one of them protected from its row's context
+ * menu, and a temporary file an interrupted save left two days ago. Clean Up… must list the other
+ * session and the file, each with its reason, all ticked; Escape leaves tmux and the file as they
+ * were; Enter ends the session and removes the file, and the protected one stays.
+ */
+async function checkCleanUp({ page, tmux, screenshot, home, dataDir }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  await openTmuxView(page);
+  const oldFolder = fs.mkdtempSync(path.join(home, 'old-project-'));
+  const keptFolder = fs.mkdtempSync(path.join(home, 'kept-project-'));
+  await tmux('new-session', '-d', '-s', 'old-project', '-c', oldFolder);
+  await tmux('new-session', '-d', '-s', 'kept-project', '-c', keptFolder);
+  fs.rmSync(oldFolder, { recursive: true });
+  fs.rmSync(keptFolder, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const leftover = path.join(dataDir, 'autosave.json.1234567');
+  fs.writeFileSync(leftover, '{"format":"tmux-sess');
+  const twoDaysAgo = new Date(Date.now() - 50 * 3600_000);
+  fs.utimesSync(leftover, twoDaysAgo, twoDaysAgo);
+  await sessionRowSeenAt(page, 'kept-project', STEP_TIMEOUT_MS);
+
+  // Protect from the row's context menu, as a user would.
+  const keptRow = page.locator(`${UI.sessionsTree} ${UI.treeRow}`).filter({ has: page.locator(UI.rowLabel, { hasText: /^kept-project$/ }) }).first();
+  await keptRow.click({ button: 'right' });
+  const menu = page.locator(UI.contextMenu);
+  await menu.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  await menu.locator(UI.contextMenuItem).filter({ hasText: TEXT.protect }).first().click();
+  await waitFor('tmux to hold the protected mark', async () => (await tmux('show-options', '-v', '-t', 'kept-project', '@tmux-session-manager-protected')).trim() === '1');
+  await waitFor('the row to say "protected"', async () => /protected/.test(await keptRow.innerText()));
+
+  const sessionsBefore = await tmux('list-sessions', '-F', '#{session_name}');
+  await runPaletteCommand(page, TEXT.cleanUp);
+  const state = await waitFor('the Clean Up pick with its candidates', async () => {
+    const current = await quickInputState(page);
+    return current.visible && TEXT.cleanUpTitle.test(current.title) && current.rows.length >= 2 && current;
+  });
+  const rows = state.rows.map((r) => r.text);
+  report(`pick: ${describePrompt(state)}`);
+  for (const row of rows) report(`  row: ${row}`);
+  const folderRow = rows.find((r) => r.includes('session "old-project"'));
+  if (!folderRow || !folderRow.includes(TEXT.folderGone(`~/${path.basename(oldFolder)}`))) throw new Error(`no row for "old-project" saying ${TEXT.folderGone(`~/${path.basename(oldFolder)}`)}`);
+  if (!rows.some((r) => TEXT.halfWritten.test(r))) throw new Error(`no row for the half-written file matching ${TEXT.halfWritten}`);
+  if (rows.some((r) => r.includes('kept-project'))) throw new Error('the protected session "kept-project" is listed');
+  const ticked = await page.locator(UI.quickInputRow).evaluateAll((list) =>
+    list.filter((row) => row.getAttribute('aria-checked') === 'true' || row.querySelector('input[type="checkbox"]')?.checked || row.querySelector('[aria-checked="true"]')).length,
+  );
+  report(`${ticked} of ${rows.length} rows ticked`);
+  if (ticked !== rows.length) throw new Error(`${ticked} of ${rows.length} candidates are ticked; all should be`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300); // the quick pick fades in
+  await screenshot('ui-m-clean-up-dry-run');
+
+  await closeQuickInput(page);
+  const sessionsAfter = await tmux('list-sessions', '-F', '#{session_name}');
+  if (sessionsAfter !== sessionsBefore || !fs.existsSync(leftover)) throw new Error(`Escape changed something: sessions ${sessionsBefore.trim()} → ${sessionsAfter.trim()}; leftover file ${fs.existsSync(leftover) ? 'kept' : 'gone'}`);
+  report('Escape: tmux lists the same sessions, the leftover file is still there');
+
+  await runPaletteCommand(page, TEXT.cleanUp);
+  await waitFor('the Clean Up pick again', async () => TEXT.cleanUpTitle.test((await quickInputState(page)).title));
+  await page.keyboard.press('Enter');
+  const done = await waitForNotification(page, TEXT.cleanedUp, 20_000);
+  const names = (await tmux('list-sessions', '-F', '#{session_name}')).trim().split('\n');
+  if (names.includes('old-project') || !names.includes('kept-project')) throw new Error(`after Enter tmux lists ${names.join(', ')}`);
+  if (fs.existsSync(leftover)) throw new Error('the leftover file is still there after Enter');
+  report(`Enter: "${done}"; tmux lists ${names.join(', ')}`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  await screenshot('ui-m-clean-up-done');
+  await closeNotificationCenter(page);
 }
 
 function processAlive(pid) {

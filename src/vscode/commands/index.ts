@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { InvalidInputError, TmuxError } from '../../tmux/errors';
 import { ExtensionContextServices } from '../context';
 import { Cancelled } from '../pick';
+import { cleanupCommands } from '../gc/commands';
 import { snapshotCommands } from '../snapshots/commands';
 import { attach } from './attach';
 import { CAPTURE_SCHEME, capturePane, CaptureDocuments } from './capturePane';
@@ -40,6 +41,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments,
     'tmuxSessionManager.showHealth': (args?: object) => showHealth(ctx, isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.showLog': () => ctx.log.show(),
     ...snapshotCommands(ctx),
+    ...cleanupCommands(ctx),
   };
 }
 
