@@ -1,0 +1,215 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:os';
+import { Runner } from '../../tmux/commands';
+import { Disposable, Emitter, Event } from '../../tmux/emitter';
+import { TargetNotFoundError } from '../../tmux/errors';
+import { allPanes, Tree } from '../../tmux/model';
+import { ServerAddress } from '../../tmux/server';
+import { shellQuote } from '../output/paneOutput';
+import { ExitInfo, HandleInspection, StartMode, StopRequest, UnitDriver, UnitSpec } from './types';
+
+/** Where and how a unit runs in tmux. */
+export interface TmuxLaunch {
+  /** The session its window goes in: `$3` or an exact name. */
+  readonly session: string;
+  readonly command: string;
+  /** Run instead of `command` when the supervisor resumes the unit (an agent's `--continue`). */
+  readonly resumeCommand?: string;
+  readonly cwd?: string;
+  /** Default: the unit's name. */
+  readonly windowName?: string;
+}
+
+interface Run {
+  readonly unit: string;
+  readonly pid: number;
+  reported: boolean;
+}
+
+/**
+ * Runs each unit as its pane's own process — `$SHELL -lc '<command>'` in a window of its own, never
+ * typed into a shell — with remain-on-exit on, so the pane stays after an exit and tells its code
+ * or signal (`pane_dead_status`, `pane_dead_signal`). A restart respawns that same pane. Exits are
+ * learnt from the live tree, which follows tmux's pane-died hook: no polling here.
+ */
+export class TmuxDriver implements UnitDriver, Disposable {
+  private readonly exitEmitter = new Emitter<{ handle: string; exit: ExitInfo }>();
+  /** Pane id → its current run. */
+  private readonly runs = new Map<string, Run>();
+  /** Unit name → its pane, reused by restarts. */
+  private readonly panes = new Map<string, string>();
+  private readonly treeSubscription: Disposable;
+
+  constructor(
+    private readonly run: Runner,
+    private readonly address: ServerAddress,
+    private readonly launchOf: (unit: UnitSpec) => TmuxLaunch,
+    onTree: Event<Tree>,
+  ) {
+    this.treeSubscription = onTree((tree) => this.look(tree));
+  }
+
+  onExit(listener: (handle: string, exit: ExitInfo) => void): Disposable {
+    return this.exitEmitter.event(({ handle, exit }) => listener(handle, exit));
+  }
+
+  async start(unit: UnitSpec, mode: StartMode): Promise<string> {
+    const launch = this.launchOf(unit);
+    const command = mode === 'resume' && launch.resumeCommand ? launch.resumeCommand : launch.command;
+    const program = `exec "\${SHELL:-/bin/sh}" -lc ${shellQuote(command)}`;
+    const kept = this.panes.get(unit.name);
+    if (kept && mode !== 'start' && (await this.isDead(kept))) {
+      // The dead pane keeps remain-on-exit, so the new run's exit cannot be lost.
+      await this.run(['respawn-pane', '-t', kept, ...(launch.cwd ? ['-c', launch.cwd] : []), program]);
+      await this.track(unit.name, kept);
+      return kept;
+    }
+    // A new pane gets remain-on-exit only once it exists; until then its program waits at a gate,
+    // so even a command that fails at once leaves a dead pane to read its exit from.
+    const gate = `tsm-unit-${randomUUID()}`;
+    const gated = `${shellQuote(this.address.tmuxPath)} wait-for ${gate}; ${program}`;
+    const [paneId = ''] = await this.run([
+      'new-window',
+      '-d',
+      '-P',
+      '-F',
+      '#{pane_id}',
+      '-t',
+      `${launch.session}:`,
+      '-n',
+      launch.windowName ?? unit.name,
+      ...(launch.cwd ? ['-c', launch.cwd] : []),
+      gated,
+    ]);
+    try {
+      await this.run(['set-option', '-p', '-t', paneId, 'remain-on-exit', 'on']);
+      await this.track(unit.name, paneId);
+    } finally {
+      await this.run(['wait-for', '-S', gate]);
+    }
+    return paneId;
+  }
+
+  async stop(handle: string, how: StopRequest): Promise<void> {
+    const run = this.runs.get(handle);
+    switch (how.kind) {
+      case 'keys':
+        await this.run(['send-keys', '-t', handle, ...how.keys]);
+        return;
+      case 'command':
+        await runDetached(how.command);
+        return;
+      case 'signal':
+      case 'kill':
+        // The pane's process leads its own session, so its group holds what the unit started.
+        if (run) signalGroup(run.pid, how.kind === 'kill' ? 'SIGKILL' : how.signal);
+        return;
+    }
+  }
+
+  async inspect(handle: string): Promise<HandleInspection> {
+    try {
+      // display-message of a pane that is gone prints empty fields rather than failing, hence the id.
+      const [line = ''] = await this.run(['display-message', '-p', '-t', handle, '#{pane_id} #{pane_dead} #{pane_pid} #{pane_dead_status} #{pane_dead_signal}']);
+      const [id, dead, pid, status, signal] = line.split(' ');
+      if (id !== handle) return { running: false };
+      if (dead !== '1') {
+        if (!this.runs.has(handle)) this.runs.set(handle, { unit: '', pid: Number(pid), reported: false });
+        return { running: true };
+      }
+      // tmux marks a pane dead when its terminal closes, and learns the status when it reaps the
+      // process: in between, a dead pane has neither status nor signal yet.
+      return status === '' && signal === '' ? { running: false } : { running: false, exit: exitOf(status, signal) };
+    } catch (error) {
+      if (error instanceof TargetNotFoundError) return { running: false };
+      throw error;
+    }
+  }
+
+  dispose(): void {
+    this.treeSubscription.dispose();
+    this.exitEmitter.dispose();
+  }
+
+  private async track(unit: string, paneId: string): Promise<void> {
+    const [pid = ''] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_pid}']);
+    this.runs.set(paneId, { unit, pid: Number(pid), reported: false });
+    this.panes.set(unit, paneId);
+  }
+
+  private async isDead(paneId: string): Promise<boolean> {
+    try {
+      const [dead] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_dead}']);
+      return dead === '1';
+    } catch (error) {
+      if (error instanceof TargetNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Each tree the service reads: report runs whose pane died (or vanished), once per run. */
+  private look(tree: Tree): void {
+    const panes = new Map(allPanes(tree).map((pane) => [pane.id as string, pane]));
+    for (const [paneId, run] of this.runs) {
+      if (run.reported) continue;
+      const pane = panes.get(paneId);
+      if (pane && !pane.dead) continue;
+      // A tree read before a respawn may still show the previous run's dead pane.
+      if (pane && pane.pid !== run.pid) continue;
+      run.reported = true;
+      // A tree read before the pane was made does not show it: ask tmux itself before reporting.
+      void this.readExit(paneId).then((exit) => {
+        if (exit === 'running') run.reported = false;
+        else if (this.runs.get(paneId) === run) this.exitEmitter.fire({ handle: paneId, exit });
+      });
+    }
+  }
+
+  private async readExit(paneId: string): Promise<ExitInfo | 'running'> {
+    try {
+      for (let tries = 0; ; tries++) {
+        const seen = await this.inspect(paneId);
+        if (seen.running) return 'running';
+        if (seen.exit) return seen.exit;
+        // Dead without a status yet (the process is about to be reaped), or gone altogether.
+        const [id = ''] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_id}']);
+        if (id !== paneId || tries >= STATUS_TRIES) return { code: null, signal: null };
+        await new Promise((resolve) => setTimeout(resolve, STATUS_RETRY_MS));
+      }
+    } catch {
+      return { code: null, signal: null };
+    }
+  }
+}
+
+/** How long to wait for the status of a pane whose process tmux has not reaped yet: at most 50 × 10 ms. */
+const STATUS_TRIES = 50;
+const STATUS_RETRY_MS = 10;
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number as number, name]));
+
+function exitOf(status: string | undefined, signal: string | undefined): ExitInfo {
+  if (signal) return { code: null, signal: SIGNAL_NAMES.get(Number(signal)) ?? `signal ${signal}` };
+  return { code: status ? Number(status) : null, signal: null };
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  if (!(pid > 1)) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone: the exit is on its way.
+  }
+}
+
+function runDetached(command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { stdio: 'ignore', detached: true });
+    child.once('error', reject);
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
+}
