@@ -5,9 +5,10 @@ import { SnapshotStore } from './core/snapshots/store';
 import { TmuxObject } from './tmux/model';
 import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
+import { MetricsController } from './vscode/metrics/controller';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
-import { affectsAutosave, affectsConnection, affectsStore, readSettings, Settings } from './vscode/settings';
+import { affectsAutosave, affectsConnection, affectsMetrics, affectsStore, readSettings, Settings } from './vscode/settings';
 import { AutosaveController } from './vscode/snapshots/autosave';
 import { hasAutosave, offerRestoreAfterReboot } from './vscode/snapshots/startup';
 import { SNAPSHOTS_VIEW_ID, SnapshotNode, SnapshotTreeProvider } from './vscode/snapshots/view';
@@ -30,6 +31,8 @@ export interface TmuxSessionManagerApi {
   layoutKeeper(): LayoutKeeper;
   /** What each "server stopped unexpectedly" notice said, oldest first. */
   readonly serverEndNotices: readonly ServerEndNotice[];
+  /** Per-pane metrics: the sampler (its sample count), the table, limit breaches. */
+  readonly metrics: MetricsController;
 }
 
 let current: TmuxService | undefined;
@@ -53,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
   const autosave = new AutosaveController(statusBar, log);
   currentAutosave = autosave;
   autosave.rebuild(service, store, settings);
+  const metrics = new MetricsController({ log, settings: () => settings, run: (argv) => service.run(argv), tree: () => service.tree, treeProvider, treeView });
   const services: ExtensionContextServices = {
     extension: context,
     log,
@@ -65,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     store: () => store,
     autosaver: () => autosave.current,
     layoutKeeper: () => layoutKeeper,
+    metrics,
   };
 
   const serverEndNotices: ServerEndNotice[] = [];
@@ -81,6 +86,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     snapshotView,
     snapshotTree.attach(snapshotView),
     autosave,
+    metrics,
     ...registerCommands(services),
     { dispose: () => stateSubscription.dispose() },
     { dispose: () => layoutKeeper.dispose() },
@@ -111,10 +117,11 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
         snapshotTree.bind(store);
       }
       if (reconnect || newStore || affectsAutosave(event)) autosave.rebuild(service, store, settings);
+      if (affectsMetrics(event)) metrics.settingsChanged();
     }),
   );
   void service.start();
-  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices };
+  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices, metrics };
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {

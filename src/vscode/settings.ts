@@ -25,6 +25,11 @@ export interface Settings {
   readonly safePrograms: readonly string[];
   readonly restoreCommands: Readonly<Record<string, string>>;
   readonly restoreOnStartup: 'ask' | 'always' | 'never';
+  /** Seconds between metrics samples while someone looks; 0 turns metrics off. */
+  readonly metricsIntervalSeconds: number;
+  readonly metricsShowInDescription: boolean;
+  /** `metrics.limits` as written: parsed (and each bad entry explained) by the metrics controller. */
+  readonly metricsLimits: unknown;
 }
 
 /** `$XDG_STATE_HOME/tmux-session-manager`, shared with the command-line tool. */
@@ -60,6 +65,9 @@ export function readSettings(): Settings {
     safePrograms: stringList(config.get<unknown>('safePrograms')) ?? DEFAULT_SAFE_PROGRAMS,
     restoreCommands: stringMap(config.get<unknown>('restoreCommands')) ?? DEFAULT_RESTORE_COMMANDS,
     restoreOnStartup: oneOf(config.get<string>('restoreOnStartup'), ['ask', 'always', 'never'] as const, 'ask'),
+    metricsIntervalSeconds: nonNegative(config.get<number>('metrics.intervalSeconds'), 2),
+    metricsShowInDescription: config.get<boolean>('metrics.showInDescription') === true,
+    metricsLimits: config.get<unknown>('metrics.limits') ?? [],
   };
 }
 
@@ -99,4 +107,9 @@ export function affectsStore(event: vscode.ConfigurationChangeEvent): boolean {
 /** Settings the autosaver was built with: it is rebuilt when one changes. */
 export function affectsAutosave(event: vscode.ConfigurationChangeEvent): boolean {
   return ['autosaveMinutes', 'autosaveKeep', 'snapshot.scrollbackLines'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+}
+
+/** Settings the metrics controller follows (no reconnect needed). */
+export function affectsMetrics(event: vscode.ConfigurationChangeEvent): boolean {
+  return event.affectsConfiguration(`${SECTION}.metrics`) || event.affectsConfiguration(`${SECTION}.kill`);
 }
