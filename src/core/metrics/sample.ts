@@ -76,11 +76,23 @@ export async function sampleOnce(tree: Tree, previous?: MetricsSample, options: 
         : (processes) => {
             children = childrenByParent(processes.values());
             const pids: number[] = [];
+            const then = previous?.table.source === 'proc' ? previous.table.processes : undefined;
             for (const pane of panes) {
               const root = processes.get(pane.pid);
               const members = root ? subtree(children, root) : [];
               treeOf.set(pane.id, members);
-              for (const member of members) pids.push(member.pid);
+              for (const member of members) {
+                // A process that has not run since the last sample issued no I/O: its counters
+                // are carried over instead of read, which spares most reads on a server of idle
+                // shells. Its CPU time moves in 10 ms ticks, so a tiny read can slip past one
+                // sample; it is not lost, the next read counts it (the delta is from the last read).
+                const old = then?.get(member.pid);
+                if (old && old.start === member.start && old.readBytes !== undefined && old.cpuMs === member.cpuMs && old.reapedCpuMs === member.reapedCpuMs) {
+                  Object.assign(member as { readBytes?: number; writeBytes?: number }, { readBytes: old.readBytes, writeBytes: old.writeBytes });
+                } else {
+                  pids.push(member.pid);
+                }
+              }
             }
             return pids;
           },
