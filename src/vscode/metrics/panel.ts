@@ -163,7 +163,7 @@ function page(nonce: string, cspSource: string): string {
   window.addEventListener('message', (event) => {
     if (event.data.type !== 'sample') return;
     rows = event.data.rows;
-    document.getElementById('status').textContent = rows.length + ' panes · sampled ' + new Date(event.data.takenAt).toLocaleTimeString() + (event.data.source === 'ps' ? ' · from ps (no disk I/O here)' : '') + ' · click CPU or Memory to sort';
+    document.getElementById('status').textContent = rows.length + (rows.length === 1 ? ' pane' : ' panes') + ' · sampled ' + new Date(event.data.takenAt).toLocaleTimeString() + (event.data.source === 'ps' ? ' · from ps (no disk I/O here)' : '') + ' · click CPU or Memory to sort';
     render();
   });
   render();
