@@ -23,6 +23,7 @@ import { benchConnection, SECTION as CONNECTION_SECTION } from './connectionBenc
 import { benchEvents, benchSpawnAlone, settle } from './eventsBench';
 import { benchIdle, cpuMs, SECTION as IDLE_SECTION } from './idleBench';
 import { benchFollow, benchWaitFor, FOLLOW_SECTION, WAIT_SECTION } from './outputBench';
+import { benchMetrics, SECTION as METRICS_SECTION } from './metricsBench';
 import { PrivateServer } from './privateServer';
 import { fmt, Report } from './report';
 import { benchSendKeys, SECTION as SEND_KEYS_SECTION } from './sendKeysBench';
@@ -41,13 +42,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
   tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
   crash: ['crash'],
-  automation: ['waitfor', 'follow'],
+  automation: ['waitfor', 'follow', 'metrics'],
 };
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
@@ -257,6 +258,7 @@ async function main(): Promise<void> {
     if (want('crash')) await phase(report, CRASH_SECTION, () => benchCrash(report, { quick: QUICK }));
     if (want('waitfor')) await phase(report, WAIT_SECTION, () => benchWaitFor(report, { quick: QUICK }));
     if (want('follow')) await phase(report, FOLLOW_SECTION, () => benchFollow(report, { quick: QUICK }));
+    if (want('metrics')) await phase(report, METRICS_SECTION, () => benchMetrics(report, { rounds: QUICK ? 5 : 30, panes: { sessions: SESSIONS, windows: WINDOWS, panes: PANES } }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();

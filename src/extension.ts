@@ -7,9 +7,10 @@ import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
 import { registerLanguageModelTools } from './vscode/languageModelTools';
 import { PaneFollowers } from './vscode/commands/followPane';
+import { MetricsController } from './vscode/metrics/controller';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
-import { affectsAutosave, affectsConnection, affectsStore, readSettings, Settings } from './vscode/settings';
+import { affectsAutosave, affectsConnection, affectsMetrics, affectsStore, readSettings, Settings } from './vscode/settings';
 import { AutosaveController } from './vscode/snapshots/autosave';
 import { hasAutosave, offerRestoreAfterReboot } from './vscode/snapshots/startup';
 import { SNAPSHOTS_VIEW_ID, SnapshotNode, SnapshotTreeProvider } from './vscode/snapshots/view';
@@ -35,6 +36,8 @@ export interface TmuxSessionManagerApi {
   readonly serverEndNotices: readonly ServerEndNotice[];
   /** The open Follow Pane Output terminals. */
   readonly followers: PaneFollowers;
+  /** Per-pane metrics: the sampler (its sample count), the table, limit breaches. */
+  readonly metrics: MetricsController;
 }
 
 let current: TmuxService | undefined;
@@ -58,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
   const autosave = new AutosaveController(statusBar, log);
   currentAutosave = autosave;
   autosave.rebuild(service, store, settings);
+  const metrics = new MetricsController({ log, settings: () => settings, run: (argv) => service.run(argv), tree: () => service.tree, treeProvider, treeView });
   const services: ExtensionContextServices = {
     extension: context,
     log,
@@ -71,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     store: () => store,
     autosaver: () => autosave.current,
     layoutKeeper: () => layoutKeeper,
+    metrics,
   };
 
   const automaticCleanup = new AutomaticCleanup(services);
@@ -92,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     autosave,
     automaticCleanup,
     staleMarks,
+    metrics,
     ...registerCommands(services),
     ...registerLanguageModelTools(services),
     { dispose: () => stateSubscription.dispose() },
@@ -127,10 +133,11 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
         automaticCleanup.rebuild();
         staleMarks.settingsChanged();
       }
+      if (affectsMetrics(event)) metrics.settingsChanged();
     }),
   );
   void service.start();
-  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices, followers: services.followers };
+  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices, followers: services.followers, metrics };
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {

@@ -25,19 +25,34 @@ export async function listProcesses(): Promise<ProcessInfo[]> {
 
 /** `root` and all its descendants, parents before children. */
 export function processTree(processes: readonly ProcessInfo[], root: number): ProcessInfo[] {
-  const children = new Map<number, ProcessInfo[]>();
-  for (const info of processes) {
-    const list = children.get(info.ppid) ?? [];
-    list.push(info);
-    children.set(info.ppid, list);
-  }
   const self = processes.find((info) => info.pid === root);
-  const result: ProcessInfo[] = self ? [self] : [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
+  return self ? subtree(childrenByParent(processes), self) : [];
+}
+
+/**
+ * Each process's children, keyed by parent pid. Built once per reading of the process list, so
+ * that the trees of many roots (every pane) cost one pass, not one pass per root.
+ */
+export function childrenByParent<T extends { readonly pid: number; readonly ppid: number }>(processes: Iterable<T>): Map<number, T[]> {
+  const children = new Map<number, T[]>();
+  for (const info of processes) {
+    const list = children.get(info.ppid);
+    if (list) list.push(info);
+    else children.set(info.ppid, [info]);
+  }
+  return children;
+}
+
+/** `root` and its descendants through `children`, parents before children. */
+export function subtree<T extends { readonly pid: number }>(children: ReadonlyMap<number, readonly T[]>, root: T): T[] {
+  const result = [root];
+  // A pid can only be its own ancestor in a list read while processes came and went; stop there.
+  const seen = new Set([root.pid]);
+  for (let i = 0; i < result.length; i++) {
+    for (const child of children.get(result[i].pid) ?? []) {
+      if (seen.has(child.pid)) continue;
+      seen.add(child.pid);
       result.push(child);
-      queue.push(child.pid);
     }
   }
   return result;

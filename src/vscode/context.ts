@@ -4,6 +4,7 @@ import type { LayoutKeeper } from '../core/snapshots/proportions';
 import type { SnapshotStore } from '../core/snapshots/store';
 import { TmuxService } from '../tmux/service';
 import type { PaneFollowers } from './commands/followPane';
+import type { MetricsController } from './metrics/controller';
 import { Settings } from './settings';
 import type { SnapshotTreeProvider } from './snapshots/view';
 import { HealthStatusBar } from './statusBar';
@@ -30,4 +31,6 @@ export interface ExtensionContextServices {
   autosaver(): Autosaver | undefined;
   /** Keeps restored windows in proportion when a client of another size attaches. */
   layoutKeeper(): LayoutKeeper;
+  /** Per-pane CPU, memory and I/O, the metrics table and resource limits. */
+  readonly metrics: MetricsController;
 }

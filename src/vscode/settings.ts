@@ -28,6 +28,11 @@ export interface Settings {
   readonly safePrograms: readonly string[];
   readonly restoreCommands: Readonly<Record<string, string>>;
   readonly restoreOnStartup: 'ask' | 'always' | 'never';
+  /** Seconds between metrics samples while someone looks; 0 turns metrics off. */
+  readonly metricsIntervalSeconds: number;
+  readonly metricsShowInDescription: boolean;
+  /** `metrics.limits` as written: parsed (and each bad entry explained) by the metrics controller. */
+  readonly metricsLimits: unknown;
   readonly cleanup: CleanupSettings;
 }
 
@@ -82,6 +87,9 @@ export function readSettings(): Settings {
       automaticIntervalMinutes: Math.max(1, nonNegative(config.get<number>('cleanup.automaticIntervalMinutes'), 60)),
       staleMinutes: nonNegative(config.get<number>('cleanup.staleMinutes'), 5),
     },
+    metricsIntervalSeconds: nonNegative(config.get<number>('metrics.intervalSeconds'), 2),
+    metricsShowInDescription: config.get<boolean>('metrics.showInDescription') === true,
+    metricsLimits: config.get<unknown>('metrics.limits') ?? [],
   };
 }
 
@@ -125,4 +133,9 @@ export function affectsStore(event: vscode.ConfigurationChangeEvent): boolean {
 /** Settings the autosaver was built with: it is rebuilt when one changes. */
 export function affectsAutosave(event: vscode.ConfigurationChangeEvent): boolean {
   return ['autosaveMinutes', 'autosaveKeep', 'snapshot.scrollbackLines'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+}
+
+/** Settings the metrics controller follows (no reconnect needed). */
+export function affectsMetrics(event: vscode.ConfigurationChangeEvent): boolean {
+  return event.affectsConfiguration(`${SECTION}.metrics`) || event.affectsConfiguration(`${SECTION}.kill`);
 }

@@ -1,8 +1,18 @@
 import * as vscode from 'vscode';
 import { isStale } from '../core/gc/candidates';
+import type { PaneMetrics, SessionMetrics } from '../core/metrics/sample';
 import { findById, Pane, Session, TmuxObject, Tree, Window } from '../tmux/model';
 import { TmuxService } from '../tmux/service';
 import { ago, plural, tildePath } from './format';
+import { metricsLines, shortMetrics } from './metrics/describe';
+
+/** What the rows show of the metrics, when sampling runs (see src/vscode/metrics/controller.ts). */
+export interface TreeMetrics {
+  pane(id: string): PaneMetrics | undefined;
+  session(id: string): SessionMetrics | undefined;
+  /** `metrics.showInDescription`: "12% · 340 MB" in the row's description too, not only its tooltip. */
+  readonly inDescription: boolean;
+}
 
 export const VIEW_ID = 'tmuxSessionManager.sessions';
 /** Coalesces bursts of changes (a script creating ten windows) into one repaint. */
@@ -14,7 +24,7 @@ const REFRESH_DEBOUNCE_MS = 40;
  * change events and wait while the view is hidden.
  */
 export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<TmuxObject | undefined>();
+  private readonly changeEmitter = new vscode.EventEmitter<TmuxObject | TmuxObject[] | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private tree: Tree;
   private view: vscode.TreeView<TmuxObject> | undefined;
@@ -25,6 +35,7 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   repaints = 0;
   /** Minutes without activity before a session shows "stale" (setting cleanup.staleMinutes); 0: never. */
   staleMinutes = 5;
+  private metrics: TreeMetrics | undefined;
 
   constructor(private service: TmuxService) {
     this.tree = service.tree;
@@ -56,6 +67,18 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
     this.changeEmitter.fire(undefined);
   }
 
+  /** Shows (or, with undefined, stops showing) metrics on the rows. */
+  setMetrics(metrics: TreeMetrics | undefined): void {
+    this.metrics = metrics;
+    this.changeEmitter.fire(undefined);
+  }
+
+  /** Repaints only the rows whose metrics text changed, by tmux id; an idle server repaints nothing. */
+  repaintMetrics(ids: readonly string[]): void {
+    const rows = ids.map((id) => findById(this.tree, id)).filter((row): row is TmuxObject => row !== undefined);
+    if (rows.length > 0) this.changeEmitter.fire(rows);
+  }
+
   private scheduleRefresh(): void {
     this.pending = true;
     if (this.view && !this.view.visible) return;
@@ -84,11 +107,11 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   getTreeItem(element: TmuxObject): vscode.TreeItem {
     switch (element.kind) {
       case 'session':
-        return sessionItem(element, this.staleMinutes);
+        return sessionItem(element, this.staleMinutes, this.metrics);
       case 'window':
         return windowItem(element);
       case 'pane':
-        return paneItem(element);
+        return paneItem(element, this.metrics);
     }
   }
 
@@ -99,7 +122,7 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   }
 }
 
-function sessionItem(session: Session, staleMinutes: number): vscode.TreeItem {
+function sessionItem(session: Session, staleMinutes: number, metrics?: TreeMetrics): vscode.TreeItem {
   const item = new vscode.TreeItem(session.name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = session.id;
   const parts = [plural(session.windows.length, 'window')];
@@ -119,6 +142,11 @@ function sessionItem(session: Session, staleMinutes: number): vscode.TreeItem {
   tooltip.appendMarkdown(`**${escapeMarkdown(session.name)}** \`${session.id}\`\n\n`);
   tooltip.appendMarkdown(`${item.description}\n\n`);
   tooltip.appendMarkdown(`Created ${ago(session.created)} · last activity ${ago(session.activity)}`);
+  const usage = metrics?.session(session.id);
+  if (usage) {
+    tooltip.appendMarkdown(`\n\nAll its panes:\n${metricsLines(usage)}`);
+    if (metrics?.inDescription) item.description += ` · ${shortMetrics(usage)}`;
+  }
   item.tooltip = tooltip;
   item.accessibilityInformation = { label: `tmux session ${session.name}, ${item.description}` };
   return item;
@@ -142,7 +170,7 @@ function windowItem(window: Window): vscode.TreeItem {
   return item;
 }
 
-function paneItem(pane: Pane): vscode.TreeItem {
+function paneItem(pane: Pane, metrics?: TreeMetrics): vscode.TreeItem {
   const item = new vscode.TreeItem(pane.currentCommand || '(starting)', vscode.TreeItemCollapsibleState.None);
   item.id = pane.id;
   const cwd = tildePath(pane.currentPath);
@@ -162,6 +190,11 @@ function paneItem(pane: Pane): vscode.TreeItem {
   if (pane.title && pane.title !== pane.currentCommand) tooltip.appendMarkdown(`- title: ${escapeMarkdown(pane.title)}\n`);
   if (pane.dead) tooltip.appendMarkdown(`- program ended${pane.deadStatus === undefined ? '' : ` with status ${pane.deadStatus}`}\n`);
   if (pane.inMode) tooltip.appendMarkdown('- in copy mode\n');
+  const usage = pane.dead ? undefined : metrics?.pane(pane.id);
+  if (usage) {
+    tooltip.appendMarkdown(metricsLines(usage));
+    if (metrics?.inDescription) item.description = `${shortMetrics(usage)} · ${item.description}`;
+  }
   item.tooltip = tooltip;
   return item;
 }

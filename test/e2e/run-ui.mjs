@@ -86,6 +86,7 @@ const TEXT = {
   healthAllPass: /all checks pass/i,
   statusSessions: (count) => new RegExp(`\\b${count} sessions?\\b`, 'i'),
   saveAll: 'Save All Sessions',
+  showMetrics: 'Tmux: Show Metrics',
   savedAll: /Saved \d+ tmux sessions/,
   restore: 'Restore',
   manualSave: 'Manual save',
@@ -141,8 +142,40 @@ const CHECKS = [
   { id: 'j', title: 'after kill-server, the Sessions view\'s "Restore Autosaved Sessions" button and its pick bring the sessions back', run: checkRestoreFromWelcome, needs: 'i' },
   { id: 'k', title: 'the server dies (SIGSEGV): a notice says so with the last autosave, and its button brings the sessions back', run: checkServerCrash, needs: 'j' },
   { id: 'l', title: 'Reload Window while a script churns a 20-session server: the server survives, each reload shows it within 2 s, and a later server is found', run: checkReloadUnderChurn },
-  { id: 'm', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
+  { id: 'gc', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
+  { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
 ];
+
+async function checkShowMetrics({ page, tmux, screenshot }) {
+  // A pane that holds 150 MB (every page written, so it is resident), under a shell.
+  const hold = `const b = Buffer.alloc(150 * 1024 * 1024, 1); setInterval(() => b[0]++, 1e6);`;
+  await tmux('new-session', '-d', '-s', 'metrics-demo', 'sh', '-c', `node -e '${hold}'; sleep 1000`);
+  await tmux('new-session', '-d', '-s', 'metrics-busy', 'sh', '-c', `node -e 'for (;;) {}'; sleep 1000`);
+  await tmux('split-window', '-d', '-t', '=metrics-busy:');
+  await openTmuxView(page);
+  await runPaletteCommand(page, TEXT.showMetrics);
+  // The table is a webview: an iframe holding the page's own iframe.
+  const table = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+  const panes = (await tmux('list-panes', '-a', '-F', '#{pane_id}')).split('\n').filter(Boolean).length;
+  const rows = await waitFor(`a row for each of the ${panes} panes`, async () => {
+    const texts = await table.locator('#metrics tbody tr').allInnerTexts().catch(() => []);
+    return texts.length === panes && texts.some((text) => /metrics-demo:0\.0/.test(text) && /\b1[5-9]\d MB|\b[2-9]\d\d MB/.test(text)) && texts;
+  }, 15_000);
+  await table.locator('th', { hasText: 'Memory' }).click();
+  const first = await waitFor('the 150 MB pane first when sorted by memory', async () => {
+    const text = await table.locator('#metrics tbody tr').first().innerText();
+    return /metrics-demo:0\.0/.test(text) && text;
+  });
+  await table.locator('th', { hasText: 'CPU' }).click();
+  const busiest = await waitFor('the busy loop first when sorted by CPU (from the second sample on)', async () => {
+    const text = await table.locator('#metrics tbody tr').first().innerText();
+    return /metrics-busy:0\.0/.test(text) && /\b\d+%/.test(text) && text;
+  });
+  report(`${rows.length} rows; sorted by memory, first: ${first.replace(/\s+/g, ' ')}; by CPU: ${busiest.replace(/\s+/g, ' ')}`);
+  await screenshot('metrics-table');
+  await tmux('kill-session', '-t', '=metrics-busy');
+  await tmux('kill-session', '-t', '=metrics-demo');
+}
 
 async function checkOutsideSession({ page, tmux, screenshot }) {
   const rowSeen = watch(sessionRowSeenAt(page, 'outside-1')); // watch first, so no moment is missed
@@ -1004,10 +1037,9 @@ function report(message) {
 /** Runs the checks in order; a check whose prerequisite failed is skipped. */
 async function runChecks(context) {
   const results = [];
-  // TSM_UI_ONLY=b,m1 runs just those checks (and what they need), for working on one of them.
+  // TSM_UI_ONLY=m,e runs only those checks (and not what they need): for working on one check.
   const only = process.env.TSM_UI_ONLY?.split(',');
-  for (const check of CHECKS) {
-    if (only && !only.includes(check.id)) continue;
+  for (const check of CHECKS.filter((c) => !only || only.includes(c.id))) {
     if (check.needs && results.find((r) => r.id === check.needs)?.status !== 'pass') {
       results.push({ ...check, status: 'skip', ms: 0 });
       log(`SKIP (${check.id}) ${check.title}: needs (${check.needs})`);

@@ -233,6 +233,7 @@ describe('Snapshots: save and restore in VS Code', function () {
       store: () => tsm.store(),
       autosaver: () => undefined,
       layoutKeeper: () => tsm.layoutKeeper(),
+      metrics: tsm.metrics,
     };
   }
 

@@ -40,6 +40,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments,
     },
     'tmuxSessionManager.showHealth': (args?: object) => showHealth(ctx, isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.showLog': () => ctx.log.show(),
+    'tmuxSessionManager.showMetrics': () => ctx.metrics.panel.show(),
     ...snapshotCommands(ctx),
     ...cleanupCommands(ctx),
   };
