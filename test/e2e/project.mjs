@@ -80,6 +80,10 @@ export function runEnvironment(runDir) {
     XDG_STATE_HOME: path.join(runDir, 'xdg', 'state'),
   };
   for (const dir of Object.values(env)) fs.mkdirSync(dir, { recursive: true });
+  // Panes start login shells: a prompt with the folder's last part only, so screenshots show no
+  // path of the machine that ran the test.
+  const prompt = "PS1='\\W \\$ '\n";
+  for (const file of ['.bash_profile', '.bashrc']) fs.writeFileSync(path.join(env.HOME, file), prompt);
   return env;
 }
 
