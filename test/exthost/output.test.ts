@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { WaitResult } from '../../src/core/output/waitFor';
 import type { TmuxSessionManagerApi } from '../../src/extension';
-import type { PaneFollower } from '../../src/vscode/commands/followPane';
+import { PaneFollower, PENDING_LIMIT_CHARS } from '../../src/vscode/commands/followPane';
 import type { Pane } from '../../src/tmux/model';
 import { api, eventually, execute, killServer, tmux, tmuxLines } from './helpers';
 
@@ -46,6 +47,30 @@ describe('Following and waiting for pane output in VS Code', function () {
     follower.terminal.dispose();
     await eventually('the follower closed', () => follower.closed && tsm.followers.open.length === 0);
     await eventually('the pipe closed in tmux', () => pipes().length === 0);
+  });
+
+  it('follows 10 MB printed by an unattached session to the end, in bounded memory, and leaves no writer behind', async function () {
+    this.timeout(120_000);
+    tmux('new-session', '-d', '-s', 'out-flood', '-x', '120', '-y', '30');
+    const pane = await paneOf('out-flood');
+    const follower = await execute<PaneFollower>('followPane', pane);
+    const serverPid = tmux('display-message', '-p', '#{pid}').trim();
+    try {
+      // 10 MB of 64-byte lines, then a mark.
+      tmux('send-keys', '-t', pane.id, '-l', "yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY | head -c 10485760; echo flood-$((1+1))-done");
+      tmux('send-keys', '-t', pane.id, 'Enter');
+      await eventually('the end mark in the follow view', () => follower.tail.includes('flood-2-done'), 90_000);
+      assert.ok(follower.received >= 10 * 1024 * 1024, `received ${follower.received} characters`);
+      // Bounded: what waits for the terminal never passes the cap (plus one chunk from the pipe).
+      assert.ok(follower.maxPending <= PENDING_LIMIT_CHARS + 256 * 1024, `held ${follower.maxPending} characters at most`);
+    } finally {
+      follower.terminal.dispose();
+    }
+    const closing = Date.now();
+    await eventually('the pipe closed in tmux', () => pipes().length === 0, 60_000);
+    console.log(`      closed ${Date.now() - closing} ms after the terminal was disposed; skipped ${follower.skipped}, max pending ${follower.maxPending}`);
+    const writers = () => execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', serverPid], { encoding: 'utf8' }).split('\n').filter((line) => /\bcat$/.test(line.trim()));
+    await eventually('no pipe writer left under the server', () => writers().length === 0);
   });
 
   it('Wait for Output resolves on a pattern printed after the call, not on what the screen already shows', async function () {

@@ -13,6 +13,13 @@ import { targetPane } from '../pick';
 export const PENDING_LIMIT_CHARS = 2 * 1024 * 1024;
 /** Writes to the terminal are batched this often: one IPC message per batch, not per chunk. */
 const FLUSH_MS = 16;
+/**
+ * At most this much goes to the terminal per batch (2 MB/s, more than anyone reads). A pseudoterminal has no flow control:
+ * what is fired waits in the workbench until the terminal has drawn it, unbounded, and a close of
+ * the terminal queues behind it. Keeping the rest here, where PENDING_LIMIT_CHARS bounds it, keeps
+ * memory bounded and the view answering while a pane floods.
+ */
+const FLUSH_LIMIT_CHARS = 32 * 1024;
 const TAIL_CHARS = 4096;
 
 const DIM = '\u001b[2m';
@@ -81,6 +88,8 @@ export class PaneFollower implements vscode.Disposable {
   /** Characters received from the pane, and how many of them were cut because the terminal lagged. */
   received = 0;
   skipped = 0;
+  /** The most characters ever waiting for the terminal: what the view held at its fullest. */
+  maxPending = 0;
   closed = false;
   /** The last few KB shown, so a test (or a bug report) can tell what the view shows. */
   tail = '';
@@ -119,6 +128,7 @@ export class PaneFollower implements vscode.Disposable {
       this.skipped += cut;
       this.pending = `${DIM}… ${Math.round(cut / 1024)} KB skipped: the pane printed faster than this view could show …${RESET}\r\n` + this.pending.slice(cut);
     }
+    this.maxPending = Math.max(this.maxPending, this.pending.length);
     if (this.opened && !this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
   }
 
@@ -139,10 +149,11 @@ export class PaneFollower implements vscode.Disposable {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (!this.pending) return;
-    const text = this.pending;
-    this.pending = '';
+    const text = this.pending.slice(0, FLUSH_LIMIT_CHARS);
+    this.pending = this.pending.slice(text.length);
     this.tail = (this.tail + text).slice(-TAIL_CHARS);
     this.writeEmitter.fire(text);
+    if (this.pending) this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   /** Stops the stream (the terminal was closed, or the extension is going away). */
