@@ -5,6 +5,7 @@ import { SnapshotStore } from './core/snapshots/store';
 import { TmuxObject } from './tmux/model';
 import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
+import { refreshInstalledCli } from './vscode/commands/installCli';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
 import { affectsAutosave, affectsConnection, affectsStore, readSettings, Settings } from './vscode/settings';
@@ -67,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     layoutKeeper: () => layoutKeeper,
   };
 
+  // Launchers installed earlier point at the folder of the version that wrote them.
+  refreshInstalledCli(services);
   const serverEndNotices: ServerEndNotice[] = [];
   const follow = () => followState(service, treeView, services, serverEndNotices);
   let stateSubscription = follow();

@@ -189,3 +189,8 @@ export type SaveOutput = z.infer<typeof saveSchema>;
 export type RestoreOutput = z.infer<typeof restoreSchema>;
 export type HealthOutput = z.infer<typeof healthSchema>;
 export type ErrorOutput = z.infer<typeof errorSchema>;
+
+/** The published form of one schema: JSON Schema 2020-12, with an id naming the command. */
+export function schemaDocument(name: string, schema: z.ZodType): Record<string, unknown> {
+  return { $id: `tmux-session-manager/cli/${name}.json`, ...z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output' }) };
+}

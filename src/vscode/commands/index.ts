@@ -5,6 +5,7 @@ import { Cancelled } from '../pick';
 import { snapshotCommands } from '../snapshots/commands';
 import { attach } from './attach';
 import { CAPTURE_SCHEME, capturePane, CaptureDocuments } from './capturePane';
+import { installCli } from './installCli';
 import { kill } from './kill';
 import { newSession } from './newSession';
 import { newWindow } from './newWindow';
@@ -35,6 +36,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments)
     },
     'tmuxSessionManager.showHealth': (args?: object) => showHealth(ctx, isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.showLog': () => ctx.log.show(),
+    'tmuxSessionManager.installCli': () => installCli(ctx),
     ...snapshotCommands(ctx),
   };
 }
