@@ -76,9 +76,29 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   return { positionals, flags, values, lists };
 }
 
+/** " Did you mean --enter?" for a near miss (two edits at most), else nothing. */
 function closest(name: string, names: readonly string[]): string {
-  const near = names.find((candidate) => candidate.startsWith(name.slice(0, 3)) || name.startsWith(candidate.slice(0, 3)));
-  return near ? ` Did you mean --${near}?` : '';
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of names) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best ? ` Did you mean --${best}?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
 }
 
 /** A whole number of at least `min`, from an option's text. */
