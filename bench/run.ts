@@ -18,6 +18,7 @@ import { countPanes } from '../src/tmux/model';
 import { TmuxService } from '../src/tmux/service';
 import { killCrashRoundServers } from '../test/unit/helpers/churn';
 import { ControlTraffic, CountingLog } from './counters';
+import { benchCli, SECTION as CLI_SECTION } from './cliBench';
 import { benchCrash, SECTION as CRASH_SECTION } from './crashBench';
 import { benchConnection, SECTION as CONNECTION_SECTION } from './connectionBench';
 import { benchEvents, benchSpawnAlone, settle } from './eventsBench';
@@ -40,12 +41,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'cli'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
   tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
   crash: ['crash'],
+  automation: ['cli'],
 };
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
@@ -253,6 +255,7 @@ async function main(): Promise<void> {
     if (want('save')) await phase(report, `7. save all: 100 sessions × 6 panes`, () => benchSaveAll(report, { sessions: 100, rounds: QUICK ? 2 : 4 }));
     if (want('restore')) await phase(report, `8. restore: 20 sessions × 6 panes`, () => benchRestore(report, { sessions: 20, rounds: QUICK ? 1 : 3 }));
     if (want('crash')) await phase(report, CRASH_SECTION, () => benchCrash(report, { quick: QUICK }));
+    if (want('cli')) await phase(report, CLI_SECTION, () => benchCli(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();
