@@ -16,7 +16,10 @@ export interface CliContext {
    * on tmux through 3.7c one can crash the whole server while it connects (README, How it works).
    */
   readonly run: Runner;
-  /** Aborts on SIGINT, SIGTERM or SIGHUP, so a follow or wait can close its pipe before exiting. */
+  /**
+   * Aborts on Ctrl-C (SIGINT, SIGTERM, SIGHUP) for commands marked cleansUpOnInterrupt, and when
+   * standard output's reader goes away: a follow or wait then closes its pipe before exiting.
+   */
   readonly signal: AbortSignal;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;

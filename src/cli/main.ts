@@ -64,14 +64,25 @@ async function dispatch(argv: readonly string[]): Promise<ExitCode> {
     return EXIT.ok;
   }
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  // A reader that went away (`tsm follow x | head -1`) ends the command as Ctrl-C would.
+  const closed = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') controller.abort();
+  };
+  process.stdout.on('error', closed);
+  // Commands with something to undo (an open pipe-pane, a half-built session) stop on the first
+  // Ctrl-C and clean up; a second one exits at once. The others keep Node's default: exit now.
+  const stop = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  const signals = spec.cleansUpOnInterrupt ? (['SIGINT', 'SIGTERM', 'SIGHUP'] as const) : [];
   for (const signal of signals) process.on(signal, stop);
   try {
     const ctx = createContext(addressOf(args), dataDirOf(args), args.flags.has('json'), controller.signal);
     return (await spec.load().run(ctx, args)) ?? EXIT.ok;
   } finally {
     for (const signal of signals) process.off(signal, stop);
+    process.stdout.off('error', closed);
   }
 }
 

@@ -16,6 +16,8 @@ export interface CommandSpec {
   /** More lines for `<command> --help`. */
   readonly details?: readonly string[];
   readonly options: readonly OptionSpec[];
+  /** Stops on Ctrl-C (SIGINT, SIGTERM, SIGHUP) through the context's signal, undoing what it started. */
+  readonly cleansUpOnInterrupt?: boolean;
   /**
    * Loaded only when the command runs: `ls --json` evaluates no snapshot, restore or output code
    * (startup time is what a script calling the tool in a loop pays each time).
@@ -111,6 +113,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'raw', kind: 'flag', help: 'print escape sequences as the pane wrote them (default: plain text)' },
       { name: 'timeout', kind: 'value', placeholder: 'DURATION', help: 'stop after this long' },
     ],
+    cleansUpOnInterrupt: true,
     load: () => require('./commands/follow') as CommandModule,
   },
   {
@@ -130,6 +133,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'exit', kind: 'flag', help: "wait for the pane's program to exit" },
       { name: 'timeout', kind: 'value', placeholder: 'DURATION', help: 'give up after this long: 30 (seconds), 500ms, 2m (default 30s)' },
     ],
+    cleansUpOnInterrupt: true,
     load: () => require('./commands/wait') as CommandModule,
   },
   {
@@ -140,6 +144,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'label', kind: 'value', placeholder: 'TEXT', help: 'a name for the snapshot ("before refactor")' },
       { name: 'scrollback-lines', kind: 'value', placeholder: 'N', help: 'scrollback lines saved per pane, with colours (default 2000; 0: none)' },
     ],
+    cleansUpOnInterrupt: true,
     load: () => require('./commands/save') as CommandModule,
   },
   {
@@ -157,6 +162,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'programs', kind: 'value', placeholder: 'POLICY', help: 'none, safe (default) or all' },
       { name: 'yes', short: 'y', kind: 'flag', help: 'start programs outside the safe list without asking' },
     ],
+    cleansUpOnInterrupt: true,
     load: () => require('./commands/restore') as CommandModule,
   },
   {

@@ -40,6 +40,7 @@ export async function run(ctx: CliContext, args: ParsedArgs): Promise<ExitCode> 
     // The pipe is closed before the end is printed: nothing of ours is left on the pane after.
     await stream.stop();
     if (ctx.json) line({ type: 'end', reason });
+    else if (reason === 'pipeClosed') ctx.stderr(`tmux-session-manager: another pipe-pane closed or replaced ours on pane ${pane.id}; stopped following.`);
     return reason === 'timeout' ? EXIT.timeout : reason === 'pipeClosed' ? EXIT.failed : EXIT.ok;
   } finally {
     clearTimeout(timer);
