@@ -42,11 +42,22 @@ const snapshotLibrariesApart = {
   },
 };
 
+/**
+ * The command-line tool gets src/cli/execaLite.ts for execa: a one-shot process would spend about
+ * as long loading execa as running the tmux command it makes (see that file).
+ */
+const liteExeca = {
+  name: 'lite-execa',
+  setup(build) {
+    build.onResolve({ filter: /^execa$/ }, () => ({ path: require('node:path').join(__dirname, 'src/cli/execaLite.ts') }));
+  },
+};
+
 async function main() {
   const apart = { ...shared, plugins: [...shared.plugins, snapshotLibrariesApart] };
   const contexts = await Promise.all([
     esbuild.context({ ...apart, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-    esbuild.context({ ...apart, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+    esbuild.context({ ...apart, plugins: [...apart.plugins, liteExeca], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
     esbuild.context({ ...shared, entryPoints: ['src/vendor/snapshotLibraries.ts'], outfile: 'dist/snapshot-libraries.js' }),
   ]);
   if (watch) {

@@ -18,6 +18,7 @@ import { countPanes } from '../src/tmux/model';
 import { TmuxService } from '../src/tmux/service';
 import { killCrashRoundServers } from '../test/unit/helpers/churn';
 import { ControlTraffic, CountingLog } from './counters';
+import { benchCli, SECTION as CLI_SECTION } from './cliBench';
 import { benchCrash, SECTION as CRASH_SECTION } from './crashBench';
 import { benchConnection, SECTION as CONNECTION_SECTION } from './connectionBench';
 import { benchEvents, benchSpawnAlone, settle } from './eventsBench';
@@ -42,13 +43,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics', 'cli'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
   tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
   crash: ['crash'],
-  automation: ['waitfor', 'follow', 'metrics'],
+  automation: ['waitfor', 'follow', 'metrics', 'cli'],
 };
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
@@ -259,6 +260,7 @@ async function main(): Promise<void> {
     if (want('waitfor')) await phase(report, WAIT_SECTION, () => benchWaitFor(report, { quick: QUICK }));
     if (want('follow')) await phase(report, FOLLOW_SECTION, () => benchFollow(report, { quick: QUICK }));
     if (want('metrics')) await phase(report, METRICS_SECTION, () => benchMetrics(report, { rounds: QUICK ? 5 : 30, panes: { sessions: SESSIONS, windows: WINDOWS, panes: PANES } }));
+    if (want('cli')) await phase(report, CLI_SECTION, () => benchCli(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();

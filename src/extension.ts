@@ -8,6 +8,7 @@ import { registerCommands } from './vscode/commands';
 import { registerLanguageModelTools } from './vscode/languageModelTools';
 import { PaneFollowers } from './vscode/commands/followPane';
 import { MetricsController } from './vscode/metrics/controller';
+import { refreshInstalledCli } from './vscode/commands/installCli';
 import { ExtensionContextServices } from './vscode/context';
 import { channelLogger } from './vscode/log';
 import { affectsAutosave, affectsConnection, affectsMetrics, affectsStore, readSettings, Settings } from './vscode/settings';
@@ -81,6 +82,8 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
   const automaticCleanup = new AutomaticCleanup(services);
   const staleMarks = followStaleMarks(treeProvider, treeView as vscode.TreeView<unknown>, () => settings.cleanup.staleMinutes);
 
+  // Launchers installed earlier point at the folder of the version that wrote them.
+  refreshInstalledCli(services);
   const serverEndNotices: ServerEndNotice[] = [];
   const follow = () => followState(service, treeView, services, serverEndNotices);
   let stateSubscription = follow();

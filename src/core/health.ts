@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TmuxService } from '../tmux/service';
-import { describeServer } from '../tmux/server';
+import type { ServerState, TmuxService } from '../tmux/service';
+import { describeServer, ServerAddress } from '../tmux/server';
+import { TmuxVersion } from '../tmux/version';
 
 /** What the user can do about a failing check; the UI and the CLI each map it to an action. */
 export type Fix = 'installTmux' | 'setTmuxPath' | 'startServer' | 'reconnect' | 'createDataDir' | 'setDataDir' | 'showLog';
@@ -15,17 +16,45 @@ export interface HealthCheck {
   readonly fixes: readonly Fix[];
 }
 
+/**
+ * What the checks look at. The extension reads it from its live service; the command-line tool,
+ * which keeps no connection, from one-shot commands (and has no `connection` to report).
+ */
+export interface HealthFacts {
+  readonly address: ServerAddress;
+  readonly state: ServerState;
+  readonly version?: TmuxVersion;
+  readonly socket: string;
+  readonly sessions: number;
+  /** The live connection, for a caller that keeps one. */
+  readonly connection?: { readonly connectedAt?: number; readonly snapshots: number; readonly commandsSent: number };
+}
+
 /** Every check of the health report, in the order a user would fix them. */
 export async function runHealthChecks(service: TmuxService, dataDir: string): Promise<HealthCheck[]> {
-  const state = service.state;
   const stats = service.getStats();
+  return healthChecks(
+    {
+      address: service.address,
+      state: service.state,
+      version: stats.version,
+      socket: stats.socket,
+      sessions: service.tree.sessions.length,
+      connection: { connectedAt: stats.connectedAt, snapshots: stats.snapshots, commandsSent: stats.commandsSent },
+    },
+    dataDir,
+  );
+}
+
+export async function healthChecks(facts: HealthFacts, dataDir: string): Promise<HealthCheck[]> {
+  const state = facts.state;
   const checks: HealthCheck[] = [];
   const missing = state.kind === 'tmuxMissing';
   checks.push({
     id: 'binary',
     label: 'tmux program',
     ok: !missing,
-    detail: missing ? state.message : `found "${service.address.tmuxPath}"`,
+    detail: missing ? state.message : `found "${facts.address.tmuxPath}"`,
     fixes: missing ? ['installTmux', 'setTmuxPath'] : [],
   });
   const tooOld = state.kind === 'versionTooOld';
@@ -33,7 +62,7 @@ export async function runHealthChecks(service: TmuxService, dataDir: string): Pr
     id: 'version',
     label: 'tmux version',
     ok: !missing && !tooOld,
-    detail: tooOld ? state.message : missing ? 'unknown until tmux is found' : `tmux ${stats.version?.text ?? '?'} (3.2 or newer needed)`,
+    detail: tooOld ? state.message : missing ? 'unknown until tmux is found' : `tmux ${facts.version?.text ?? '?'} (3.2 or newer needed)`,
     fixes: tooOld ? ['installTmux', 'setTmuxPath'] : [],
   });
   const serverUp = state.kind === 'ok';
@@ -42,25 +71,28 @@ export async function runHealthChecks(service: TmuxService, dataDir: string): Pr
     label: 'tmux server',
     ok: serverUp,
     detail: serverUp
-      ? `running on the ${describeServer(service.address)} with ${service.tree.sessions.length} session(s)`
+      ? `running on the ${describeServer(facts.address)} with ${facts.sessions} session(s)`
       : state.kind === 'noServer'
-        ? `no server is running on the ${describeServer(service.address)}; start one by creating a session`
+        ? `no server is running on the ${describeServer(facts.address)}; start one by creating a session`
         : `not reachable (${state.kind})`,
     fixes: serverUp || missing || tooOld ? [] : ['startServer'],
   });
-  checks.push(socketCheck(stats.socket, serverUp));
-  const connected = state.kind === 'ok';
-  checks.push({
-    id: 'connection',
-    label: 'live connection (control mode)',
-    ok: connected,
-    detail: connected
-      ? `connected since ${stats.connectedAt ? new Date(stats.connectedAt).toLocaleTimeString() : '?'}; ${stats.snapshots} snapshot(s), ${stats.commandsSent} command(s)`
-      : state.kind === 'reconnecting'
-        ? `reconnecting: ${state.reason}`
-        : 'not connected',
-    fixes: connected || state.kind === 'noServer' || missing || tooOld ? [] : ['reconnect', 'showLog'],
-  });
+  checks.push(socketCheck(facts.socket, serverUp));
+  const connection = facts.connection;
+  if (connection) {
+    const connected = state.kind === 'ok';
+    checks.push({
+      id: 'connection',
+      label: 'live connection (control mode)',
+      ok: connected,
+      detail: connected
+        ? `connected since ${connection.connectedAt ? new Date(connection.connectedAt).toLocaleTimeString() : '?'}; ${connection.snapshots} snapshot(s), ${connection.commandsSent} command(s)`
+        : state.kind === 'reconnecting'
+          ? `reconnecting: ${state.reason}`
+          : 'not connected',
+      fixes: connected || state.kind === 'noServer' || missing || tooOld ? [] : ['reconnect', 'showLog'],
+    });
+  }
   checks.push(await dataDirCheck(dataDir));
   return checks;
 }

@@ -1,7 +1,6 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CleanupPolicy, DEFAULT_CLEANUP_POLICY } from '../core/gc/policy';
+import { defaultDataDir, expandHome } from '../core/dataDir';
 import { DEFAULT_RESTORE_COMMANDS, DEFAULT_SAFE_PROGRAMS, ProgramPolicy } from '../core/snapshots/programs';
 import { ServerAddress } from '../tmux/server';
 
@@ -44,15 +43,8 @@ export interface CleanupSettings extends CleanupPolicy {
   readonly staleMinutes: number;
 }
 
-/** `$XDG_STATE_HOME/tmux-session-manager`, shared with the command-line tool. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const state = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
-  return path.join(state, 'tmux-session-manager');
-}
-
-function expandHome(value: string): string {
-  return value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value;
-}
+// Shared with the command-line tool, which must find the same data folder.
+export { defaultDataDir } from '../core/dataDir';
 
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SECTION);

@@ -173,6 +173,21 @@ describe('Tmux Session Manager in VS Code', function () {
     await execute('showLog');
   });
 
+  it('installCli puts tmux-session-manager and tsm in ~/.local/bin, and they list the sessions', async function () {
+    // HOME is the run's own folder (test/e2e/project.mjs): nothing lands in a real home.
+    const runDir = process.env.TSM_TEST_RUN_DIR;
+    assert.ok(runDir && os.homedir().startsWith(runDir), `HOME ${os.homedir()} is not inside the run folder`);
+    const result = await execute<{ written: string[]; unchanged: string[]; refused: string[]; folder: string }>('installCli');
+    assert.equal(result.folder, path.join(os.homedir(), '.local', 'bin'));
+    assert.deepEqual([...result.written, ...result.unchanged].map((file) => path.basename(file)).sort(), ['tmux-session-manager', 'tsm']);
+    const again = await execute<{ written: string[] }>('installCli');
+    assert.deepEqual(again.written, []);
+    await execute('newSession', { name: 'from the cli', cwd: folder });
+    const { execFileSync } = await import('node:child_process');
+    const listing = JSON.parse(execFileSync(path.join(result.folder, 'tsm'), ['-L', SOCKET_NAME, 'ls', '--json'], { encoding: 'utf8' })) as { sessions: { name: string }[] };
+    assert.ok(listing.sessions.some((s) => s.name === 'from the cli'));
+  });
+
   it('follows the server dying and coming back', async function () {
     const killed = killServer();
     await eventually('no server in the status bar', () => /no server/.test(tsm.statusBar.text), 1000);

@@ -16,6 +16,7 @@ import { InvalidInputError, TmuxCommandError } from '../../src/tmux/errors';
 import { keyNameProblem } from '../../src/tmux/keys';
 import { findById, PaneId, SessionId, WindowId } from '../../src/tmux/model';
 import { TmuxService } from '../../src/tmux/service';
+import { Outcome, SESSION_NAMES } from './helpers/hostileNames';
 import { eventually, PrivateTmux } from './helpers/tmux';
 
 /**
@@ -28,61 +29,6 @@ import { eventually, PrivateTmux } from './helpers/tmux';
  * in names so they hold nothing that makes a name invalid for another reason ("." or "$HOME").
  */
 const CANARIES = ['pwned-1', 'pwned-2', 'pwned-3', 'pwned-4', 'pwned-5', 'pwned-6'];
-
-type Outcome = 'exact' | RegExp;
-
-/** Session names: created with new-session, then set again with rename-session. */
-const SESSION_NAMES: [string, Outcome][] = [
-  ['plain', 'exact'],
-  ['with space', 'exact'],
-  [' leading and trailing ', 'exact'],
-  ['semi;colon', 'exact'],
-  ['x ; new-session -d -s PWNED', 'exact'],
-  ['" ; kill-server ; "', 'exact'],
-  ["' ; kill-server ; '", 'exact'],
-  ['\\" ; kill-server ; \\"', /"\\" in a session name as "\\\\"/],
-  ['} ; kill-server ; {', 'exact'],
-  ['double "quoted"', 'exact'],
-  ["single 'quoted'", 'exact'],
-  ['#{pane_id}', 'exact'],
-  ['#{session_name}#{?1,a,b}', 'exact'],
-  ['#(touch ~/pwned-1)', 'exact'],
-  ['#[fg=red]styled', 'exact'],
-  ['##[double', 'exact'],
-  ['hash # at end #', 'exact'],
-  ['$(touch ~/pwned-2)', 'exact'],
-  ['`touch ~/pwned-3`', 'exact'],
-  ['$HOME', /"\$" before a letter, "_" or "\{" in a session name as "\\\$"\. Leave the "\$" out or put a space after it/],
-  ['${HOME}', /"\$" before a letter/],
-  ['price $5 or $ x', 'exact'],
-  ['~', 'exact'],
-  ['~root', 'exact'],
-  ['%if 1', 'exact'],
-  ['{braces}', 'exact'],
-  ['-t', 'exact'],
-  ['--', 'exact'],
-  ['-', 'exact'],
-  ['$1', 'exact'],
-  ['@1', 'exact'],
-  ['=exact', 'exact'],
-  ['中文 名前', 'exact'],
-  ['emoji 😀 👩‍👩‍👧 🇯🇵', 'exact'],
-  ['combining e\u0301', 'exact'],
-  ['rtl \u202eoverride', 'exact'],
-  ['zero\u200bwidth', 'exact'],
-  ['x'.repeat(256), 'exact'],
-  ['中'.repeat(256), 'exact'],
-  ['x'.repeat(257), /at most 256 characters/],
-  ['', /cannot be empty/],
-  ['   ', /only spaces/],
-  ['dotted.name', /"\." or ":".*"dotted_name".*Use "-" or "_" instead/],
-  ['host:1', /"\." or ":"/],
-  ['new\nline', /control characters/],
-  ['tab\there', /control characters/],
-  ['esc\u001b[31m', /control characters/],
-  ['c1\u0085control', /control characters/],
-  ['back\\slash', /tmux would store "\\" in a session name as "\\\\"\. Use "\/" or "-" instead/],
-];
 
 /** Window names: created with new-window -n, then set again with rename-window. */
 const WINDOW_NAMES: [string, Outcome][] = [

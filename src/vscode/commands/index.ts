@@ -7,6 +7,7 @@ import { snapshotCommands } from '../snapshots/commands';
 import { attach } from './attach';
 import { CAPTURE_SCHEME, capturePane, CaptureDocuments } from './capturePane';
 import { followPane, PaneFollowers } from './followPane';
+import { installCli } from './installCli';
 import { kill } from './kill';
 import { newSession } from './newSession';
 import { newWindow } from './newWindow';
@@ -41,6 +42,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments,
     'tmuxSessionManager.showHealth': (args?: object) => showHealth(ctx, isPlainArgs(args) ? args : {}),
     'tmuxSessionManager.showLog': () => ctx.log.show(),
     'tmuxSessionManager.showMetrics': () => ctx.metrics.panel.show(),
+    'tmuxSessionManager.installCli': () => installCli(ctx),
     ...snapshotCommands(ctx),
     ...cleanupCommands(ctx),
   };
