@@ -149,6 +149,67 @@ export const healthSchema = z
   })
   .meta({ title: 'tmux-session-manager health --json' });
 
+const bytesPerSecond = z.number().nonnegative().optional().describe('bytes per second since the first reading; absent without two readings, on macOS, or when unreadable');
+const cpuPercent = z.number().nonnegative().optional().describe('percent of one core since the first reading; absent without two readings');
+
+export const metricsSchema = z
+  .object({
+    takenAt: z.number().describe('when the processes were read, milliseconds since the epoch'),
+    intervalSeconds: z.number().optional().describe('seconds between the two readings'),
+    source: z.enum(['proc', 'ps']),
+    panes: z.array(
+      z.object({
+        paneId,
+        sessionId,
+        sessionName: z.string(),
+        target: z.string().describe('session:window.pane'),
+        program: z.string(),
+        pid: z.int(),
+        processes: z.int().nonnegative(),
+        cpuPercent,
+        rssBytes: z.int().nonnegative(),
+        readBytesPerSecond: bytesPerSecond,
+        writeBytesPerSecond: bytesPerSecond,
+      }),
+    ),
+    sessions: z.array(
+      z.object({
+        sessionId,
+        sessionName: z.string(),
+        panes: z.int().nonnegative(),
+        cpuPercent,
+        rssBytes: z.int().nonnegative(),
+        readBytesPerSecond: bytesPerSecond,
+        writeBytesPerSecond: bytesPerSecond,
+      }),
+    ),
+  })
+  .meta({ title: 'tmux-session-manager metrics --json', description: 'Panes sorted as asked (CPU by default); sessions sum their panes.' });
+
+const candidateSchema = z.object({
+  key: z.string().describe('pass it to "gc --yes KEY" to clean up only this'),
+  kind: z.enum(['idleSession', 'missingFolder', 'deadPane', 'deletedSessionSnapshots', 'staleLock', 'staleTempFile']),
+  target: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('session'), id: sessionId, name: z.string() }),
+    z.object({ type: z.literal('pane'), id: paneId, sessionId, sessionName: z.string(), windowIndex: z.int(), paneIndex: z.int() }),
+    z.object({ type: z.literal('snapshots'), sessionName: z.string(), ids: z.array(z.string()) }),
+    z.object({ type: z.literal('file'), path: z.string() }),
+  ]),
+  label: z.string(),
+  reason: z.string(),
+});
+
+export const gcSchema = z
+  .object({
+    dryRun: z.boolean(),
+    candidates: z.array(candidateSchema).describe('what the policy proposes now'),
+    outcomes: z
+      .array(z.object({ key: z.string(), result: z.enum(['done', 'skipped', 'failed']), detail: z.string() }))
+      .optional()
+      .describe('with --yes: what was done to each, after deciding again on a fresh reading'),
+  })
+  .meta({ title: 'tmux-session-manager gc --json' });
+
 export const errorSchema = z
   .object({
     error: z.object({
@@ -172,6 +233,8 @@ export const CLI_SCHEMAS = {
   restore: restoreSchema,
   snapshots: snapshotsSchema,
   health: healthSchema,
+  metrics: metricsSchema,
+  gc: gcSchema,
   error: errorSchema,
 } as const;
 
@@ -188,6 +251,8 @@ export type SnapshotsOutput = z.infer<typeof snapshotsSchema>;
 export type SaveOutput = z.infer<typeof saveSchema>;
 export type RestoreOutput = z.infer<typeof restoreSchema>;
 export type HealthOutput = z.infer<typeof healthSchema>;
+export type MetricsOutput = z.infer<typeof metricsSchema>;
+export type GcOutput = z.infer<typeof gcSchema>;
 export type ErrorOutput = z.infer<typeof errorSchema>;
 
 /** The published form of one schema: JSON Schema 2020-12, with an id naming the command. */

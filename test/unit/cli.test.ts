@@ -8,9 +8,11 @@ import {
   captureSchema,
   errorSchema,
   followSchema,
+  gcSchema,
   healthSchema,
   killSchema,
   lsSchema,
+  metricsSchema,
   newSchema,
   restoreSchema,
   saveSchema,
@@ -304,9 +306,50 @@ describe('command-line tool', function () {
       assert.equal(shaped(healthSchema, health.stdout).ok, true);
     });
 
-    it('metrics and gc answer that they are not available yet (exit 1)', async function () {
-      expectError(await cli('metrics', '--json'), 1, 'notAvailable', /"metrics" is not available/);
-      expectError(await cli('gc', '--json'), 1, 'notAvailable', /"gc" is not available/);
+    it('metrics shows a pane holding 100 MB, sorted by memory, and --json matches its schema', async function () {
+      const hog = server.tmux('new-window', '-d', '-t', 'main:', '-P', '-F', '#{pane_id}', `node -e "const b = Buffer.alloc(100 * 1024 * 1024, 1); setInterval(() => b[0]++, 1000)"`).trim();
+      await eventually('the 100 MB pane running', async () => {
+        const result = await cli('metrics', '--json', '--interval', '0');
+        return result.code === 0 && shaped(metricsSchema, result.stdout).panes.some((p) => p.paneId === hog && p.rssBytes > 100 * 1024 * 1024);
+      }, 15_000);
+      const result = await cli('metrics', '--json', '--sort', 'memory', '--interval', '300ms');
+      assert.equal(result.code, 0, result.stderr);
+      const sample = shaped(metricsSchema, result.stdout);
+      assert.equal(sample.panes[0].paneId, hog, 'sorted by memory, the 100 MB pane comes first');
+      assert.equal(typeof sample.panes[0].cpuPercent, 'number', 'two readings give a CPU%');
+      assert.equal(sample.sessions.find((x) => x.sessionName === 'main')?.panes, 2);
+      const text = await cli('metrics', 'main:1', '--interval', '0');
+      assert.equal(text.code, 0);
+      assert.match(text.stdout, /^PANE\s+PROGRAM\s+CPU\s+MEMORY/);
+      assert.match(text.stdout, /\nmain:1\.0\s+node\s+-\s+1\d\d MB/);
+      expectError(await cli('metrics', '--json', '--sort', 'disk'), 2, 'usage', /--sort takes cpu or memory/);
+      expectError(await cli('metrics', '--json', 'nope'), 1, 'notFound', /No session is named "nope"/);
+    });
+
+    it('gc lists candidates with reasons and changes nothing; --yes ends them gracefully, never a protected or pattern-protected one', async function () {
+      const data = path.join(server.folder, 'data');
+      const gone = fs.mkdtempSync(path.join(server.folder, 'project-'));
+      server.tmux('new-session', '-d', '-s', 'old project', '-c', gone);
+      server.tmux('new-session', '-d', '-s', 'kept', '-c', gone);
+      server.tmux('new-session', '-d', '-s', 'agent-1', '-c', gone);
+      server.tmux('set-option', '-t', 'kept', '@tmux-session-manager-protected', '1');
+      fs.rmSync(gone, { recursive: true });
+      const before = server.tmux('list-sessions', '-F', '#{session_name}');
+      const dry = await cli('gc', '--json', '--data-dir', data, '--protect', 'agent-*');
+      assert.equal(dry.code, 0, dry.stderr);
+      const plan = shaped(gcSchema, dry.stdout);
+      assert.equal(plan.dryRun, true);
+      assert.deepEqual(plan.candidates.map((c) => [c.kind, c.label]), [['missingFolder', 'session "old project"']]);
+      assert.match(plan.candidates[0].reason, /no longer exists/);
+      assert.equal(server.tmux('list-sessions', '-F', '#{session_name}'), before, 'a dry run changed the server');
+      const text = await cli('gc', '--data-dir', data, '--protect', 'agent-*');
+      assert.match(text.stdout, /^session:\$\d+\tsession "old project": .*no longer exists\n\nA dry run: nothing was changed/);
+      const acted = await cli('gc', '--yes', '--json', '--data-dir', data, '--protect', 'agent-*');
+      assert.equal(acted.code, 0, acted.stderr);
+      assert.deepEqual(shaped(gcSchema, acted.stdout).outcomes?.map((o) => o.result), ['done']);
+      assert.deepEqual(server.tmux('list-sessions', '-F', '#{session_name}').trim().split('\n').sort(), ['agent-1', 'kept', 'main']);
+      expectError(await cli('gc', '--yes', '--dry-run', '--json'), 2, 'usage', /contradict/);
+      expectError(await cli('gc', 'session:$1', '--json'), 2, 'usage', /only act with --yes/);
     });
   });
 

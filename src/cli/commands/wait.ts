@@ -20,7 +20,7 @@ export async function run(ctx: CliContext, args: ParsedArgs): Promise<ExitCode> 
   const result = await waitForOutput(ctx.run, ctx.address, pane.id, { regex, quietMs, untilExit, timeoutMs, signal: ctx.signal });
   const code = result.kind === 'matched' || result.kind === 'quiet' || (result.kind === 'exited' && untilExit) ? EXIT.ok : result.kind === 'timeout' ? EXIT.timeout : EXIT.failed;
   if (ctx.json) {
-    printJson(ctx, { pane: pane.id, outcome: result.kind, ...(result.match !== undefined ? { match: result.match } : {}), elapsedMs: result.elapsedMs, lastLines: result.lastLines } satisfies WaitOutput);
+    printJson(ctx, { pane: pane.id, outcome: result.kind, ...(result.match !== undefined ? { match: result.match } : {}), elapsedMs: Math.round(result.elapsedMs), lastLines: result.lastLines } satisfies WaitOutput);
     return code;
   }
   if (result.kind === 'matched') ctx.stdout(result.match ?? '');

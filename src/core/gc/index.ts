@@ -68,7 +68,7 @@ export async function oneShotTree(run: Runner): Promise<Tree | undefined> {
 }
 
 /** The JSON form of a candidate (what `gc --json` prints): plain data, stable field names. */
-export function candidateJson(candidate: CleanupCandidate): { key: string; kind: string; target: CleanupCandidate['target']; label: string; reason: string } {
+export function candidateJson(candidate: CleanupCandidate): { key: string; kind: CleanupCandidate['kind']; target: CleanupCandidate['target']; label: string; reason: string } {
   return { key: candidate.key, kind: candidate.kind, target: candidate.target, label: candidate.label, reason: candidate.reason };
 }
 
