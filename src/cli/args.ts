@@ -1,3 +1,4 @@
+import { editDistance } from '../tmux/keys';
 import { UsageError } from './errors';
 
 /** How one option takes its value. `list` may be given more than once; each value is kept. */
@@ -85,20 +86,6 @@ function closest(name: string, names: readonly string[]): string {
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   return best ? ` Did you mean --${best}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
 }
 
 /** A whole number of at least `min`, from an option's text. */
