@@ -2,10 +2,12 @@ import * as vscode from 'vscode';
 import type { Autosaver } from './core/snapshots/autosave';
 import { LayoutKeeper } from './core/snapshots/proportions';
 import { SnapshotStore } from './core/snapshots/store';
-import { TmuxObject } from './tmux/model';
+import { waitForOutput, WaitForOptions, WaitResult } from './core/output/waitFor';
+import { PaneId, TmuxObject } from './tmux/model';
 import { TmuxService } from './tmux/service';
 import { registerCommands } from './vscode/commands';
 import { registerLanguageModelTools } from './vscode/languageModelTools';
+import { outputHub } from './vscode/outputs';
 import { PaneFollowers } from './vscode/commands/followPane';
 import { MetricsController } from './vscode/metrics/controller';
 import { refreshInstalledCli } from './vscode/commands/installCli';
@@ -39,6 +41,11 @@ export interface TmuxSessionManagerApi {
   readonly followers: PaneFollowers;
   /** Per-pane metrics: the sampler (its sample count), the table, limit breaches. */
   readonly metrics: MetricsController;
+  /**
+   * Waits for a pane's new output to match, go quiet or end (see core/output/waitFor.ts), sharing
+   * the pane's one pipe with this window's Follow views and other waits.
+   */
+  waitForOutput(paneId: PaneId, options: Omit<WaitForOptions, 'open' | 'output'>): Promise<WaitResult>;
 }
 
 let current: TmuxService | undefined;
@@ -140,7 +147,19 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     }),
   );
   void service.start();
-  return { service: () => service, statusBar, treeProvider, snapshotTree, store: () => store, autosaver: () => autosave.current, layoutKeeper: () => layoutKeeper, serverEndNotices, followers: services.followers, metrics };
+  return {
+    service: () => service,
+    statusBar,
+    treeProvider,
+    snapshotTree,
+    store: () => store,
+    autosaver: () => autosave.current,
+    layoutKeeper: () => layoutKeeper,
+    serverEndNotices,
+    followers: services.followers,
+    metrics,
+    waitForOutput: (paneId, options) => waitForOutput((argv) => service.run(argv), service.address, paneId, { ...options, open: outputHub(service).open }),
+  };
 }
 
 function createService(settings: Settings, log: vscode.LogOutputChannel): TmuxService {

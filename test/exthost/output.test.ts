@@ -108,6 +108,23 @@ describe('Following and waiting for pane output in VS Code', function () {
     assert.equal((await exiting).kind, 'exited');
   });
 
+  it('the extension API waits too, sharing the pipe of a pane being followed', async function () {
+    tmux('new-session', '-d', '-s', 'out-api');
+    const pane = await paneOf('out-api');
+    const follower = await execute<PaneFollower>('followPane', pane);
+    try {
+      const waiting = tsm.waitForOutput(pane.id, { regex: /api-\d+/, timeoutMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      tmux('send-keys', '-t', pane.id, '-l', 'echo api-$((2*21))');
+      tmux('send-keys', '-t', pane.id, 'Enter');
+      assert.equal((await waiting).match, 'api-42');
+      assert.deepEqual(pipes(), [`${pane.id} 1`], 'the wait closed the pipe the follow view still reads');
+    } finally {
+      follower.terminal.dispose();
+    }
+    await eventually('the pipe closed in tmux', () => pipes().length === 0, 30_000);
+  });
+
   it('a bad pattern is refused before anything is waited for', async function () {
     tmux('new-session', '-d', '-s', 'out-bad');
     const pane = await paneOf('out-bad');
