@@ -62,13 +62,16 @@ describe('sending prompts to agents', function () {
   async function deliverMany(target: StandinAgent, tries: number, expect: 'submitted' | 'queued', before?: () => Promise<void>): Promise<string[]> {
     const failures: string[] = [];
     const expected: string[] = [];
+    const results: SendResult[] = [];
     for (let i = 0; i < tries; i++) {
       await before?.();
       const text = hostilePrompt(`try ${i}`);
       expected.push(sha256(text));
       const result = await send(target.pane, text);
+      results.push(result);
       if (result.status !== expect) failures.push(`try ${i}: ${result.status} (${result.message})`);
     }
+    if (process.env.TSM_TEST_LOG) logTimes(results);
     // A queued message is taken when its turn comes.
     await eventually('every message taken', () => taken(target).length >= tries, 60_000).catch(() => undefined);
     const log = taken(target).map((entry) => entry.sha256);
@@ -79,6 +82,13 @@ describe('sending prompts to agents', function () {
     const strangers = log.filter((seen) => !expected.includes(seen)).length;
     if (strangers) failures.push(`${strangers} messages taken that were never sent (mangled or merged)`);
     return failures;
+  }
+
+  /** With TSM_TEST_LOG: how long the sends took, and how many pastes and Enters they needed. */
+  function logTimes(results: readonly SendResult[]): void {
+    const sorted = results.map((result) => result.elapsedMs).sort((a, b) => a - b);
+    const most = (key: 'pastes' | 'enters') => Math.max(...results.map((result) => result[key]));
+    console.log(`      ${results.length} sends: median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms; at most ${most('pastes')} pastes, ${most('enters')} Enters`);
   }
 
   it(`submits a 2 KB multi-line prompt exactly once and byte-exact, ${TRIES.normal} of ${TRIES.normal} tries`, async function () {
@@ -116,12 +126,15 @@ describe('sending prompts to agents', function () {
     const target = await agent();
     const expected: string[] = [];
     const failures: string[] = [];
+    const results: SendResult[] = [];
     for (let i = 0; i < 20; i++) {
       const text = hostilePrompt(`large ${i}`, 64 * 1024);
       expected.push(sha256(text));
       const result = await send(target.pane, text);
+      results.push(result);
       if (result.status !== 'submitted') failures.push(`try ${i}: ${result.message}`);
     }
+    if (process.env.TSM_TEST_LOG) logTimes(results);
     assert.deepEqual(failures, []);
     assert.deepEqual(taken(target).map((entry) => entry.sha256), expected);
     assert.ok(taken(target).every((entry) => entry.bytes >= 64 * 1024 - 100));

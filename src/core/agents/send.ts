@@ -96,7 +96,7 @@ const SETTLE_CAP_MS = 600;
 /** A program that printed nothing this long after a paste, with its box still empty, dropped it. */
 const IGNORED_AFTER_MS = 450;
 /** After Enter, the screen is read once it has been quiet this long, or this often while it is not. */
-const VERIFY_QUIET_MS = 40;
+const VERIFY_QUIET_MS = 25;
 const VERIFY_CAP_MS = 150;
 /** The box still holds the text this long after Enter, with the screen quiet: press Enter again. */
 const ENTER_AGAIN_AFTER_MS = 600;
@@ -163,8 +163,13 @@ class PromptSend {
     const cancelled = (): void => this.done.abort();
     options.signal?.addEventListener('abort', cancelled, { once: true });
     try {
-      this.output = await PaneWatch.open(options.open ?? ((pane, listener) => openPaneOutput(options.run, options.address, pane, { ...listener, tempRoot: options.tempRoot })), options.paneId);
-      return await this.deliver();
+      const opening = PaneWatch.open(options.open ?? ((pane, listener) => openPaneOutput(options.run, options.address, pane, { ...listener, tempRoot: options.tempRoot })), options.paneId);
+      // The first look at the screen goes to tmux right behind the command that opens the pipe
+      // (often in the same tmux process), so nothing printed in between is missed.
+      const firstLook = options.inputBox ? this.capture() : Promise.resolve(undefined);
+      const [output, screen] = await Promise.all([opening, firstLook]);
+      this.output = output;
+      return await this.deliver(screen);
     } catch (error) {
       if (error instanceof PaneExitedError || error instanceof TargetNotFoundError) return this.fail('paneGone', `Pane ${options.paneId} is gone or its program has exited; nothing was sent.`);
       throw error;
@@ -175,13 +180,13 @@ class PromptSend {
     }
   }
 
-  private async deliver(): Promise<SendResult> {
+  private async deliver(firstScreen: Screen | undefined): Promise<SendResult> {
     const { options } = this;
     const reader = options.inputBox;
     let busyBefore = false;
     let queuedBefore = 0;
     if (reader) {
-      const ready = await this.waitForEmptyBox(reader);
+      const ready = await this.waitForEmptyBox(reader, firstScreen);
       if ('status' in ready) return ready;
       busyBefore = reader.isBusy?.(ready.screen) ?? false;
       queuedBefore = this.countQueued(reader, ready.screen);
@@ -240,10 +245,12 @@ class PromptSend {
    * Waits until the input box can be read and is empty; a draft there that we did not type is
    * refused at once. Keys the reader asks for (a vim NORMAL mode) are pressed on the way.
    */
-  private async waitForEmptyBox(reader: InputBoxReader): Promise<{ screen: Screen } | SendResult> {
+  private async waitForEmptyBox(reader: InputBoxReader, firstScreen: Screen | undefined): Promise<{ screen: Screen } | SendResult> {
     let keysPressed = 0;
+    let next = firstScreen;
     for (;;) {
-      const screen = await this.capture();
+      const screen = next ?? (await this.capture());
+      next = undefined;
       const draft = reader.readDraft(screen);
       if (draft !== undefined && draft !== '') {
         const preview = draft.length > 60 ? `${draft.slice(0, 57)}…` : draft;
@@ -309,21 +316,20 @@ class PromptSend {
     const name = `tsm-prompt-${process.pid}-${++buffers}-${randomBytes(4).toString('hex')}`;
     // mkdtemp makes the folder 0700: nobody else can read the prompt or swap the file.
     const folder = fs.mkdtempSync(path.join(tempRoot ?? os.tmpdir(), 'tsm-prompt-'));
+    const file = path.join(folder, 'prompt.txt');
     let loaded = false;
     try {
-      const file = path.join(folder, 'prompt.txt');
       fs.writeFileSync(file, text, { encoding: 'utf8', mode: 0o600, flag: 'wx' });
-      // load-buffer expands its path as a format: a `#` in the temporary folder's path stays text.
-      await run(['load-buffer', '-b', name, escapeFormat(file)]);
-      loaded = true;
-    } finally {
-      fs.rmSync(folder, { recursive: true, force: true });
-    }
-    try {
       this.pastes++;
-      await run(['paste-buffer', '-p', '-r', '-d', '-b', name, '-t', paneId]);
+      // Both asked for at once, so the runner can send them in one tmux process, in this order.
+      // load-buffer expands its path as a format: a `#` in the temporary folder's path stays text.
+      const load = run(['load-buffer', '-b', name, escapeFormat(file)]).then(() => (loaded = true));
+      const pasted = run(['paste-buffer', '-p', '-r', '-d', '-b', name, '-t', paneId]);
+      await Promise.all([load, pasted]);
       loaded = false;
     } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+      // A paste that failed after the load leaves the buffer: it holds the prompt, so it goes.
       if (loaded) await run(['delete-buffer', '-b', name]).catch(() => undefined);
     }
     return performance.now();
