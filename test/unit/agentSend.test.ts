@@ -206,6 +206,22 @@ describe('sending prompts to agents', function () {
     assert.deepEqual(taken(target).map((entry) => entry.sha256), [sha256(text)]);
   });
 
+  it('still delivers when the pane\'s one pipe is taken by the user\'s own pipe-pane (timers stand in for its output)', async function () {
+    const target = await agent();
+    server.tmux('pipe-pane', '-t', target.pane, 'cat > /dev/null');
+    try {
+      const texts = [hostilePrompt('piped 1'), hostilePrompt('piped 2')];
+      for (const text of texts) {
+        const result = await send(target.pane, text);
+        assert.equal(result.status, 'submitted', result.message);
+      }
+      assert.deepEqual(taken(target).map((entry) => entry.sha256), texts.map(sha256));
+      assert.equal(server.tmux('display-message', '-p', '-t', target.pane, '#{pane_pipe}').trim(), '1', 'the user\'s pipe is left alone');
+    } finally {
+      server.tmux('pipe-pane', '-t', target.pane);
+    }
+  });
+
   it('what it refuses up front, with a message that says what to do', async function () {
     const target = await agent();
     assert.throws(() => sendPrompt({ run, address: server.address, paneId: target.pane, text: '  \n', inputBox: standinReader }), (error: Error) => error instanceof InvalidInputError && /empty/.test(error.message));

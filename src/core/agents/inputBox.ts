@@ -46,7 +46,7 @@ export function plainCells(styledLine: string): { readonly text: string; readonl
   let dim = false;
   let grey = false;
   // capture-pane -e writes SGR sequences only; anything else is dropped.
-  const pattern = /\u001b\[([0-9;:]*)m|\u001b[^m]*?[@-~]|([^\u001b])/gsu;
+  const pattern = /\u001b\[([0-9;:]*)m|\u001b\[[0-?]*[ -/]*[@-~]|\u001b[^[]?|([^\u001b])/gsu;
   for (const match of styledLine.matchAll(pattern)) {
     if (match[2] !== undefined) {
       text += match[2];

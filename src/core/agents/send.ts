@@ -167,9 +167,12 @@ class PromptSend {
       // The first look at the screen goes to tmux right behind the command that opens the pipe
       // (often in the same tmux process), so nothing printed in between is missed.
       const firstLook = options.inputBox ? this.capture() : Promise.resolve(undefined);
-      const [output, screen] = await Promise.all([opening, firstLook]);
-      this.output = output;
-      return await this.deliver(screen);
+      const [output, screen] = await Promise.allSettled([opening, firstLook]);
+      // Kept even when the look failed, so that `finally` closes what was opened.
+      if (output.status === 'fulfilled') this.output = output.value;
+      if (output.status === 'rejected') throw output.reason;
+      if (screen.status === 'rejected') throw screen.reason;
+      return await this.deliver(screen.value);
     } catch (error) {
       if (error instanceof PaneExitedError || error instanceof TargetNotFoundError) return this.fail('paneGone', `Pane ${options.paneId} is gone or its program has exited; nothing was sent.`);
       throw error;
@@ -204,6 +207,7 @@ class PromptSend {
     if (landed) return landed;
 
     const output = this.output!;
+    let boxSeen = true;
     for (;;) {
       let seenChunks = output.chunks;
       await this.pressEnter();
@@ -212,7 +216,14 @@ class PromptSend {
         if (this.done.signal.aborted) return this.cancelledResult();
         if (output.gone) return this.fail('paneGone', `Pane ${options.paneId} closed while the prompt was being sent.`);
         const remaining = this.deadline - performance.now();
-        if (remaining <= 0) return this.timedOut(reader);
+        if (remaining <= 0) {
+          // One last look: the box may have let go while we waited for the screen to settle.
+          if (!reader) return this.timedOut(reader, boxSeen);
+          const screen = await this.capture();
+          const last = reader.readDraft(screen);
+          if (last === '') return this.succeed(this.countQueued(reader, screen) > queuedBefore || busyBefore ? 'queued' : 'submitted', 'inputBox');
+          return this.timedOut(reader, last !== undefined);
+        }
         // Look again once the screen has changed and gone quiet, or every VERIFY_CAP_MS.
         const look = (async () => {
           if (output.chunks === seenChunks) await output.changed(Math.min(VERIFY_CAP_MS, remaining));
@@ -229,6 +240,7 @@ class PromptSend {
         }
         const screen = await this.capture();
         const draft = reader.readDraft(screen);
+        boxSeen = draft !== undefined;
         if (draft === '') {
           const queued = this.countQueued(reader, screen) > queuedBefore || busyBefore;
           if (!receipt || queued) return this.succeed(queued ? 'queued' : 'submitted', 'inputBox');
@@ -267,7 +279,7 @@ class PromptSend {
         const printed = this.output!.chunks;
         await this.options.run(['send-keys', '-t', this.options.paneId, '--', ...keys]);
         // Read the screen again only after it answered the keys: pressing `i` twice would type one.
-        if (this.output!.chunks === printed) await this.output!.changed(Math.min(1000, Math.max(0, this.deadline - performance.now())));
+        if (this.output!.chunks === printed) await this.output!.changed(Math.min(this.output!.unavailable ? 300 : 1000, Math.max(0, this.deadline - performance.now())));
         await this.output!.quiet(VERIFY_QUIET_MS, VERIFY_CAP_MS);
         continue;
       }
@@ -291,19 +303,27 @@ class PromptSend {
       await output.quiet(this.settleMs, SETTLE_CAP_MS, pastedAt);
       if (!reader) return undefined;
       let draft = reader.readDraft(await this.capture());
-      if (draft === '' && output.chunks === printedBefore && !output.unavailable) {
-        // Nothing printed yet: give a slow program its time before calling the paste dropped.
+      let late = false;
+      if (draft === '' && (output.chunks === printedBefore || output.unavailable)) {
+        // Nothing printed yet (or we cannot see): give a slow program its time before calling the paste dropped.
         await output.changed(Math.max(0, pastedAt + IGNORED_AFTER_MS - performance.now()));
-        if (output.chunks !== printedBefore) {
-          await output.quiet(this.settleMs, SETTLE_CAP_MS);
+        if (output.chunks !== printedBefore || output.unavailable) {
+          // It printed (a late echo of the paste, or it came ready and redrew): read it once that is over.
+          await output.quiet(VERIFY_QUIET_MS, SETTLE_CAP_MS);
           draft = reader.readDraft(await this.capture());
+          late = true;
         }
       }
-      if (draft !== undefined && draft !== '') return undefined;
+      if (draft !== undefined && draft !== '') {
+        // A paste that showed late gets its settling time from when it showed.
+        if (late) await output.quiet(this.settleMs, SETTLE_CAP_MS);
+        return undefined;
+      }
       if (draft === undefined) {
         return this.fail('noInputBox', `The ${reader.kind} input box of pane ${this.options.paneId} went out of sight after the paste (a dialog?); the text may be in the pane. Look at it before sending again.`);
       }
-      if (this.deadline - performance.now() < this.settleMs + IGNORED_AFTER_MS) {
+      // Another paste needs its settling time and an Enter before the deadline.
+      if (this.deadline - performance.now() < this.settleMs + VERIFY_CAP_MS) {
         return this.fail('pasteIgnored', `The program in pane ${this.options.paneId} ignored the paste ${this.pastes} times (still starting?); nothing was sent. Try again when it is ready.`);
       }
       if (this.done.signal.aborted) return this.cancelledResult();
@@ -354,7 +374,13 @@ class PromptSend {
     }).length;
   }
 
-  private timedOut(reader: InputBoxReader | undefined): SendResult {
+  private timedOut(reader: InputBoxReader | undefined, boxSeen: boolean): SendResult {
+    if (reader && !boxSeen) {
+      return this.fail(
+        'unconfirmed',
+        `After Enter the ${reader.kind} input box of pane ${this.options.paneId} went out of sight (a dialog?), so whether the prompt was submitted is not known. Look at the pane before sending again.`,
+      );
+    }
     if (reader) {
       return this.fail(
         'notSubmitted',
