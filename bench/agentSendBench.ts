@@ -14,7 +14,7 @@ import { PrivateServer } from './privateServer';
 import { Report } from './report';
 import { sleep, summarize, waitFor } from './stats';
 
-export const SECTION = '13. agents: prompt sent → confirmed submitted (stand-in TUI)';
+export const SECTION = '15. agents: prompt sent → confirmed submitted (stand-in TUI)';
 
 /** How long after its Enter a message may still show up in the stand-in's log and count. */
 const LATE_MS = 3000;

@@ -6,7 +6,7 @@ import { PrivateServer } from './privateServer';
 import { fmt, Report } from './report';
 import { msSince, now, summarize } from './stats';
 
-export const SECTION = 'cli: `ls --json` at 600 panes against node startup + one tmux call';
+export const SECTION = '14. cli: `ls --json` at 600 panes against node startup + one tmux call';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');

@@ -6,7 +6,7 @@ import { PrivateServer } from './privateServer';
 import { Report } from './report';
 import { msSince, now, sleep, summarize, waitFor } from './stats';
 
-export const SECTION = '11. metrics sampling (600 panes)';
+export const SECTION = '13. metrics sampling (600 panes)';
 
 /**
  * One metrics sample of every pane on a 600-pane private server: wall time and this process's CPU
