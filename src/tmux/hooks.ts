@@ -70,6 +70,8 @@ export const ALL_CHANGE_HOOKS = [
 
 /** Channel names carry this prefix, so hooks of ours left by a crashed editor can be recognised. */
 export const CHANNEL_PREFIX = 'tmux-session-manager-changed-';
+/** The channel of the sentinel waiter (see ChangeWaiter): nothing of ours ever signals it. */
+const ALIVE_PREFIX = 'tmux-session-manager-alive-';
 const DIRTY_PREFIX = '@tmux-session-manager-dirty-';
 
 export type Run = (argv: readonly string[]) => Promise<string[]>;
@@ -94,6 +96,10 @@ export function newHookIndex(pid = process.pid): number {
 
 export function channelFor(index: number): string {
   return CHANNEL_PREFIX + index;
+}
+
+export function aliveChannelFor(index: number): string {
+  return ALIVE_PREFIX + index;
 }
 
 export function dirtyOptionFor(index: number): string {
@@ -154,6 +160,7 @@ export async function removeStaleHooks(run: Run, lines: readonly string[], isAli
     stale.add(`${match[1]}[${index}]`);
     options.add(dirtyOptionFor(index));
     channels.add(channelFor(index));
+    channels.add(aliveChannelFor(index));
   }
   if (stale.size === 0) return;
   log.info(`removing ${stale.size} hooks left by editors that are gone`);
@@ -187,20 +194,29 @@ export interface SignalHandlers {
   onSignal(): void;
   /** The waiting client could not wait: the server is gone (or refuses clients); says how it ended. */
   onServerEnd(end: ServerEnd): void;
+  /** Any short command to the server (its answer counts the sentinel, see ChangeWaiter). */
+  confirm(): Promise<unknown>;
 }
 
 /**
  * Our plain `tmux wait-for` process: it returns when a hook signals the channel, and we start the
- * next one at once. How it ends also tells how the server ended: tmux releases every waiter with
- * success when it shuts down (kill-server, SIGTERM, its last session closed: cmd_wait_for_flush),
- * while a server that dies (a crash, SIGKILL) drops the connection and the client says "server
- * exited unexpectedly".
+ * next one at once.
+ *
+ * Beside it waits a sentinel: a second `tmux wait-for`, on a channel nothing signals, started once
+ * per connection. How the sentinel ends tells how the server ended. tmux releases every waiting
+ * client with success when it shuts down in order (kill-server, SIGTERM, its last session closed:
+ * cmd_wait_for_flush), while a server that dies (a crash, SIGKILL) drops them and the client says
+ * "server exited unexpectedly". The change waiter alone cannot tell: it is started again after
+ * every change, and one started after kill-server began is turned away at accept (server.c closes
+ * new connections once exiting) with that same "unexpectedly", as if the server had crashed.
+ * The sentinel counts only once the server has answered a command sent a while after it
+ * (SENTINEL_SETTLE_MS: a new client's messages can take that long to be read by a busy server);
+ * until then, its end says nothing, and the server's end is not called a crash.
  */
 export class ChangeWaiter {
   private child: ChildProcess | undefined;
   private stopped = false;
-  /** Set by a waiter that returned with success, until the read after it succeeds (see onServerEnd). */
-  private releasedAt: number | undefined;
+  private sentinel: Sentinel | undefined;
 
   constructor(
     private readonly address: ServerAddress,
@@ -211,10 +227,8 @@ export class ChangeWaiter {
 
   start(): void {
     if (this.stopped || this.child) return;
-    const child = spawn(this.address.tmuxPath, [...serverFlags(this.address), 'wait-for', channelFor(this.index)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: tmuxEnvironment(),
-    });
+    if (!this.sentinel || this.sentinel.ended) this.startSentinel();
+    const child = this.spawnWait(channelFor(this.index));
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -228,27 +242,65 @@ export class ChangeWaiter {
       this.child = undefined;
       if (this.stopped) return;
       if (code === 0) {
-        this.releasedAt ??= Date.now();
         this.start();
         this.handlers.onSignal();
         return;
       }
+      const at = new Date();
       const text = stderr.trim() || (signal ? `ended by ${signal}` : `exited with code ${code}`);
-      // A waiter released a moment ago means the server was shutting down in order, whatever the
-      // next one (started into the shutdown) heard.
-      const unexpected = this.releasedAt === undefined && /server exited unexpectedly/i.test(stderr);
       this.log.trace(`change waiter ended: ${text}`);
-      this.handlers.onServerEnd({ unexpected, at: new Date(), detail: text });
+      void this.howServerEnded().then((verdict) => {
+        if (this.stopped) return;
+        this.log.trace(`sentinel: ${verdict}`);
+        this.handlers.onServerEnd({ unexpected: verdict === 'dropped', at, detail: verdict === 'dropped' ? (this.sentinel?.detail ?? text) : text });
+      });
     });
   }
 
-  /** The read that followed a signal succeeded: the server is alive, whatever released the waiter. */
-  readSucceeded(): void {
-    this.releasedAt = undefined;
+  /** The sentinel's word on the server's end, once it has one (a live sentinel: the server lives). */
+  private async howServerEnded(): Promise<'dropped' | 'released' | 'unknown' | 'alive'> {
+    const sentinel = this.sentinel;
+    if (!sentinel) return 'unknown';
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([sentinel.outcome, new Promise<'alive'>((resolve) => (timer = setTimeout(() => resolve('alive'), SENTINEL_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (outcome === 'dropped' && !sentinel.confirmed) return 'unknown';
+    return outcome;
+  }
+
+  /** Starts the sentinel, and a while later asks the server something to count it (see above). */
+  private startSentinel(): void {
+    this.sentinel?.stop();
+    const sentinel = new Sentinel(this.spawnWait(aliveChannelFor(this.index)));
+    this.sentinel = sentinel;
+    sentinel.settle = setTimeout(() => {
+      const askedAt = Date.now();
+      void this.handlers
+        .confirm()
+        .then(() => sentinel.confirmIfAfterSettling(askedAt))
+        .catch(() => undefined);
+    }, SENTINEL_SETTLE_MS);
+  }
+
+  private spawnWait(channel: string): ChildProcess {
+    return spawn(this.address.tmuxPath, [...serverFlags(this.address), 'wait-for', channel], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: tmuxEnvironment(),
+    });
+  }
+
+  /** A read that started at `startedAt` succeeded: the sentinel counts if it had settled by then. */
+  readSucceeded(startedAt: number): void {
+    this.sentinel?.confirmIfAfterSettling(startedAt);
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Whether the sentinel counts now, so that a crash would be named one. */
+  get crashWatch(): boolean {
+    return !!this.sentinel?.confirmed && !this.sentinel.ended;
   }
 
   stop(): void {
@@ -256,5 +308,47 @@ export class ChangeWaiter {
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null) child.kill('SIGTERM');
+    this.sentinel?.stop();
+  }
+}
+
+/** How long a waiter that ended waits for the sentinel's end; still waiting after it, the server lives. */
+const SENTINEL_WAIT_MS = 2000;
+/** How long after its start a command's answer counts the sentinel as taken in by the server. */
+const SENTINEL_SETTLE_MS = 1000;
+
+/** The sentinel `wait-for` of a ChangeWaiter: how it ends, and whether the server had accepted it. */
+class Sentinel {
+  readonly outcome: Promise<'dropped' | 'released' | 'unknown'>;
+  readonly spawnedAt = Date.now();
+  confirmed = false;
+  ended = false;
+  detail = '';
+
+  constructor(private readonly child: ChildProcess) {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    this.outcome = new Promise((resolve) => {
+      child.on('error', () => {
+        this.ended = true;
+        resolve('unknown');
+      });
+      child.on('close', (code) => {
+        this.ended = true;
+        this.detail = stderr.trim();
+        resolve(code === 0 ? 'released' : /server exited unexpectedly/i.test(stderr) ? 'dropped' : 'unknown');
+      });
+    });
+  }
+
+  settle: NodeJS.Timeout | undefined;
+
+  confirmIfAfterSettling(askedAt: number): void {
+    if (!this.ended && askedAt >= this.spawnedAt + SENTINEL_SETTLE_MS) this.confirmed = true;
+  }
+
+  stop(): void {
+    clearTimeout(this.settle);
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
   }
 }

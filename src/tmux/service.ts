@@ -58,6 +58,8 @@ export interface ServiceStats {
   readonly connectedAt?: number;
   /** How the service follows the server, once it knows the tmux version. */
   readonly mode?: ConnectionMode;
+  /** Whether a crash of the server would be told from an orderly stop now (hooks.ts, the sentinel): a second or so after connecting. */
+  readonly crashWatch: boolean;
 }
 
 /**
@@ -167,7 +169,7 @@ export class TmuxService {
   }
 
   getStats(): ServiceStats {
-    return { ...this.stats, version: this.version, socket: socketFilePath(this.address), mode: this.version ? this.mode : undefined };
+    return { ...this.stats, version: this.version, socket: socketFilePath(this.address), mode: this.version ? this.mode : undefined, crashWatch: this.waiter?.crashWatch ?? false };
   }
 
   /** Connected: a control client is up, or our hooks and waiter are. */
@@ -379,6 +381,7 @@ export class TmuxService {
         this.stats.lastEventAt = Date.now();
         this.requestSnapshot();
       },
+      confirm: () => this.oneShot(['display-message', '-p', '#{pid}']),
       onServerEnd: (end) => {
         if (this.waiter !== waiter) return;
         this.serverEnd = end;
@@ -601,7 +604,9 @@ export class TmuxService {
     await this.prepareHooks(run);
     const index = this.hookIndex!;
     this.startWaiter(index);
+    const startedAt = Date.now();
     await client.commands([...installHookArgs(BLIND_SPOT_HOOKS, this.knownHookNames, index), clearDirtyArgs(index)]);
+    this.waiter?.readSucceeded(startedAt);
     this.hookNames = BLIND_SPOT_HOOKS;
     this.log.trace(`change hooks installed at index ${index}`);
   }
@@ -750,6 +755,7 @@ export class TmuxService {
    */
   private async readWholeTree(client: ControlClient | undefined): Promise<void> {
     const clear = this.hookIndex !== undefined ? [clearDirtyArgs(this.hookIndex)] : [];
+    const startedAt = Date.now();
     let paneLines: string[];
     let clientLines: string[];
     if (client) {
@@ -757,7 +763,7 @@ export class TmuxService {
     } else {
       [paneLines, clientLines] = await this.readTreeOneShot(clear);
     }
-    this.waiter?.readSucceeded();
+    this.waiter?.readSucceeded(startedAt);
     this.stats.commandsSent++;
     this.stats.snapshots++;
     // Most snapshots after an event read the same text as the last one: comparing the raw reply

@@ -537,6 +537,9 @@ async function checkServerCrash({ page, tmux, screenshot, dataDir }) {
     return listed.join(',') === names.join(',');
   });
   const pid = Number((await tmux('display-message', '-p', '#{pid}')).trim());
+  // A crash in the first second after the window connected is not named one (src/tmux/hooks.ts,
+  // the sentinel); the restore just before may have started this server that recently.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   process.kill(pid, 'SIGSEGV'); // what tmux's control-mode bug, or an OOM kill, does to a user
   const killedAt = Date.now();
   const notice = await waitForNotification(page, TEXT.crashNotice);

@@ -66,6 +66,7 @@ describe('A tmux server that dies, and one that must not', function () {
 
     const before = tsm.serverEndNotices.length;
     const pid = Number(tmux('display-message', '-p', '#{pid}').trim());
+    await eventually('the crash watch ready', () => tsm.service().getStats().crashWatch, 5000);
     process.kill(pid, 'SIGSEGV');
     const notice = await eventually('the crash notice', () => tsm.serverEndNotices[before], 10_000);
     assert.match(notice.message, /^The tmux server stopped unexpectedly at .+; your sessions were last autosaved at .+\.$/);

@@ -373,6 +373,7 @@ describe('Autosave catches what a crash would lose', function () {
       }, 10_000);
 
       const pid = Number(server.tmux('display-message', '-p', '#{pid}').trim());
+      await eventually('the crash watch ready', () => service.getStats().crashWatch, 5000);
       process.kill(pid, 'SIGKILL');
       await eventually('the server gone', () => !server.isRunning(), 5000);
       await eventually('the service saw it die', () => service.state.kind === 'noServer', 5000);

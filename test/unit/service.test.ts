@@ -91,7 +91,9 @@ describe('TmuxService state machine', function () {
     const connectMs = Date.now() - started;
     await eventually('the new session in the tree', () => service.tree.sessions.some((s) => s.name === 'appeared'), 1000);
 
-    // Idle with a server: the change waiter blocks in tmux, nothing is started over and over.
+    // Idle with a server: the change waiter blocks in tmux, nothing is started over and over. (One
+    // command a second after connecting counts the sentinel waiter in: hooks.ts.)
+    await eventually('the crash watch ready', () => service.getStats().crashWatch, 5000);
     await sleep(300);
     const idleBefore = calls().length;
     await sleep(1000);
@@ -308,6 +310,7 @@ describe('TmuxService state machine', function () {
       const service = makeService(undefined, { programWatchMs: 500 });
       await service.start();
       await eventually('ok', () => service.state.kind === 'ok');
+      await eventually('the crash watch ready (its one command made)', () => service.getStats().crashWatch, 5000);
       await sleep(300);
       const before = calls().length;
       await sleep(2000);
