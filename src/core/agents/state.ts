@@ -185,8 +185,12 @@ export function describeAgentState(state: AgentState): string {
   }
 }
 
-/** Two states are one transition apart when this differs. */
-export function stateKey(state: AgentState): string {
+/**
+ * Two states are one transition apart when this differs. A waiting agent's message is not part of
+ * it: Claude Code's PermissionRequest and its Notification tell of the same prompt.
+ */
+export function transitionKey(state: AgentState): string {
+  if (state.state === 'waiting') return JSON.stringify({ ...state, message: undefined });
   return JSON.stringify(state);
 }
 

@@ -7,7 +7,7 @@ import { Supervisor } from '../supervision/supervisor';
 import { UnitEvent } from '../supervision/types';
 import { AGENT_OPTION, AGENTS_CHANNEL, AGENTS_DIRTY_OPTION, EVENT_OPTION, parseEventRecord, SEQUENCE_OPTION } from './hooks';
 import { AgentKind, compile } from './kinds';
-import { activityAfter, AgentActivity, AgentState, agentState, expectsProgress, stateKey } from './state';
+import { activityAfter, AgentActivity, AgentState, agentState, expectsProgress, transitionKey } from './state';
 
 export interface WatchedAgent {
   /** The supervisor unit's name. */
@@ -262,7 +262,6 @@ export class AgentWatcher implements Disposable {
   /** A new activity: to the supervisor (progress only while working), then the state shown. */
   private apply(agent: Watched, activity: AgentActivity): void {
     agent.activity = activity;
-    const status = this.supervisor.status(agent.name);
     if (expectsProgress(activity)) {
       this.supervisor.holdProgress(agent.name, false);
       this.supervisor.reportProgress(agent.name, activity);
@@ -272,7 +271,7 @@ export class AgentWatcher implements Disposable {
     }
     // The supervisor fires a detail event for both, which re-derives the state; this covers a unit
     // that fired none (its detail was already this).
-    this.derive(agent, status.state);
+    this.derive(agent);
   }
 
   // ---- the supervisor's side -----------------------------------------------------------------
@@ -301,9 +300,9 @@ export class AgentWatcher implements Disposable {
   private derive(agent: Watched, unit = this.supervisor.status(agent.name).state): void {
     const state = agentState(unit, agent.activity);
     this.planScreen(agent, unit.phase === 'running');
-    if (stateKey(state) === stateKey(agent.state)) return;
     const previous = agent.state;
     agent.state = state;
+    if (transitionKey(state) === transitionKey(previous)) return;
     this.stateEmitter.fire({ agent: agent.name, kind: agent.kind.name, at: this.clock.now(), previous, state, pane: this.supervisor.status(agent.name).handle });
   }
 
