@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { countPanes } from '../src/tmux/model';
 import { TmuxService } from '../src/tmux/service';
 import { killCrashRoundServers } from '../test/unit/helpers/churn';
+import { benchAgentStates, SECTION as AGENT_STATE_SECTION } from './agentStateBench';
 import { ControlTraffic, CountingLog } from './counters';
 import { benchCrash, SECTION as CRASH_SECTION } from './crashBench';
 import { benchConnection, SECTION as CONNECTION_SECTION } from './connectionBench';
@@ -41,13 +42,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'agentstate'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
   tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
   crash: ['crash'],
   automation: ['waitfor', 'follow'],
+  agents: ['agentstate'],
 };
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
@@ -257,6 +259,7 @@ async function main(): Promise<void> {
     if (want('crash')) await phase(report, CRASH_SECTION, () => benchCrash(report, { quick: QUICK }));
     if (want('waitfor')) await phase(report, WAIT_SECTION, () => benchWaitFor(report, { quick: QUICK }));
     if (want('follow')) await phase(report, FOLLOW_SECTION, () => benchFollow(report, { quick: QUICK }));
+    if (want('agentstate')) await phase(report, AGENT_STATE_SECTION, () => benchAgentStates(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();

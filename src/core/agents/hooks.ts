@@ -180,6 +180,14 @@ function writeJson(file: string, value: unknown): void {
   fs.renameSync(temporary, file);
 }
 
+/**
+ * `exec` a plain command, so the agent is the pane's own process (signals reach it, its exit is the
+ * pane's); a command with shell operators (a custom kind's `cd x && run`) runs as it is.
+ */
+function execIfSimple(command: string): string {
+  return /[;&|<>()`\n]/.test(command) ? command : `exec ${command}`;
+}
+
 // ---- launching -----------------------------------------------------------------------------
 
 export interface AgentLaunchOptions {
@@ -244,7 +252,7 @@ export function agentLaunch(kind: AgentKind, options: AgentLaunchOptions): Agent
     EVENT_OPTION,
   ].join(' ');
   // A resumed session already has its first prompt: only the hooks go again.
-  const start = `${mark}; exec ${kind.command}${words([...injected, ...(options.args ?? [])])}`;
-  const resume = kind.resumeCommand ? `${mark}; exec ${kind.resumeCommand}${words(injected)}` : undefined;
+  const start = `${mark}; ${execIfSimple(kind.command)}${words([...injected, ...(options.args ?? [])])}`;
+  const resume = kind.resumeCommand ? `${mark}; ${execIfSimple(kind.resumeCommand)}${words(injected)}` : undefined;
   return { command: start, ...(resume ? { resumeCommand: resume } : {}), ...(undo ? { undo } : {}) };
 }
