@@ -110,7 +110,7 @@ describe('agent states', function () {
       hook(script, ['claude'], JSON.stringify({ hook_event_name: 'Notification', notification_type: 'elicitation_dialog', message, transcript: 'x'.repeat(200_000) }));
       const seen = record()!;
       assert.equal(seen.sub, 'elicitation_dialog');
-      // The script cuts a value at an escaped quote (sed has no JSON parser): what comes before it is kept exactly.
+      // The script cuts a value at its first escape (sed reads no JSON escapes): what comes before it is kept exactly.
       assert.equal(seen.message, 'Run `rm -rf /` $(touch /tmp/nope) ');
       assert.equal(fs.existsSync('/tmp/nope'), false);
       hook(script, ['claude'], JSON.stringify({ hook_event_name: 'Notification', notification_type: 'idle_prompt', message: `waiting;` }));

@@ -29,6 +29,11 @@ export function hookScriptText(tmuxPath: string): string {
   // The if-shell body is parsed by tmux's command parser, so it is built by the one quoter.
   const unlessDirty = `#{!=:#{${AGENTS_DIRTY_OPTION}},1}`;
   const markAndSignal = [commandLine(['set-option', '-g', AGENTS_DIRTY_OPTION, '1']), commandLine(['wait-for', '-S', AGENTS_CHANNEL])].join(' ; ');
+  // One sed pass picks every field: `h` keeps the line, each `s///p` prints `name=value` for a
+  // field that is there, `g` brings the line back for the next. A value ends at its closing quote
+  // or at its first backslash (an escape), and keeps at most MESSAGE_LIMIT characters.
+  const pick = (key: string) => `-e 's/.*"${key}"[[:space:]]*:[[:space:]]*"\\([^"\\\\]\\{0,${MESSAGE_LIMIT}\\}\\).*/${key}=\\1/p' -e g`;
+  const keys = ['hook_event_name', 'type', 'notification_type', 'source', 'reason', 'tool_name', 'error', 'message'];
   return `#!/bin/sh
 # Tmux Session Manager: passes a coding agent's hook event to tmux (see the extension's README,
 # "Agent states"). Safe to delete: the extension writes it again when it starts an agent.
@@ -40,20 +45,21 @@ case $given in
   '') if [ ! -t 0 ]; then json=$(tr '\\n\\r\\t' '   '); fi ;;
 esac
 [ -n "\${TMUX_PANE:-}" ] || exit 0
-field() {
-  printf '%s' "$json" | sed -n "s/.*\\"$1\\"[[:space:]]*:[[:space:]]*\\"\\([^\\"]*\\)\\".*/\\1/p" | tr -d '\\t\\\\' | cut -c1-${MESSAGE_LIMIT}
-}
-event=$given
-[ -n "$event" ] || event=$(field hook_event_name)
-[ -n "$event" ] || event=$(field type)
-sub=$(field notification_type)
-[ -n "$sub" ] || sub=$(field source)
-[ -n "$sub" ] || sub=$(field reason)
-tool=$(field tool_name)
-error=
-case $event in StopFailure|*[Ee]rror*) error=$(field error) ;; esac
-message=$(field message)
-record=$(printf '1\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t.' "$(date +%s)" "$kind" "$event" "$sub" "$tool" "$error" "$message")
+hook_event_name= type= notification_type= source= reason= tool_name= error= message=
+if [ -n "$json" ]; then
+  fields=$(printf '%s\\n' "$json" | sed -n -e h ${keys.map(pick).join(' ')})
+  while IFS= read -r line; do
+    case $line in
+${keys.map((key) => `      ${key}=*) ${key}=\${line#*=} ;;`).join('\n')}
+    esac
+  done <<FIELDS
+$fields
+FIELDS
+fi
+event=\${given:-\${hook_event_name:-$type}}
+sub=\${notification_type:-\${source:-$reason}}
+case $event in StopFailure|*[Ee]rror*) ;; *) error= ;; esac
+record="1	$(date +%s)	$kind	$event	$sub	$tool_name	$error	$message	."
 \${TSM_TMUX:-${shellQuote(tmuxPath)}} set-option -p -t "$TMUX_PANE" ${EVENT_OPTION} "$record" \\; \\
   set-option -p -F -t "$TMUX_PANE" ${SEQUENCE_OPTION} '#{e|+:#{${SEQUENCE_OPTION}},1}' \\; \\
   if-shell -F ${shellQuote(unlessDirty)} ${shellQuote(markAndSignal)} >/dev/null 2>&1
