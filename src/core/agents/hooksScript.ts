@@ -32,7 +32,10 @@ export function hookScriptText(tmuxPath: string): string {
   // One sed pass picks every field: `h` keeps the line, each `s///p` prints `name=value` for a
   // field that is there, `g` brings the line back for the next. A value ends at its closing quote
   // or at its first backslash (an escape), and keeps at most MESSAGE_LIMIT characters.
-  const pick = (key: string) => `-e 's/.*"${key}"[[:space:]]*:[[:space:]]*"\\([^"\\\\]\\{0,${MESSAGE_LIMIT}\\}\\).*/${key}=\\1/p' -e g`;
+  // (An interval such as \{0,200\} would be neater, but GNU sed compiles it into a slow matcher.)
+  const pick = (key: string) => `-e 's/.*"${key}"[[:space:]]*:[[:space:]]*"\\([^"\\\\]*\\).*/${key}=\\1/p' -e g`;
+  // cut keeps MESSAGE_LIMIT characters of a message; the other fields are short names anyway.
+  const messageWidth = MESSAGE_LIMIT + 'message='.length;
   const keys = ['hook_event_name', 'type', 'notification_type', 'source', 'reason', 'tool_name', 'error', 'message'];
   return `#!/bin/sh
 # Tmux Session Manager: passes a coding agent's hook event to tmux (see the extension's README,
@@ -47,7 +50,7 @@ esac
 [ -n "\${TMUX_PANE:-}" ] || exit 0
 hook_event_name= type= notification_type= source= reason= tool_name= error= message=
 if [ -n "$json" ]; then
-  fields=$(printf '%s\\n' "$json" | sed -n -e h ${keys.map(pick).join(' ')})
+  fields=$(printf '%s\\n' "$json" | sed -n -e h ${keys.map(pick).join(' ')} | cut -c1-${messageWidth})
   while IFS= read -r line; do
     case $line in
 ${keys.map((key) => `      ${key}=*) ${key}=\${line#*=} ;;`).join('\n')}
