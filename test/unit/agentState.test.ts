@@ -369,7 +369,7 @@ describe('agent states', function () {
           scenario: ['hook SessionStart', 'hook UserPromptSubmit', 'hang'],
         },
       ]);
-      await eventually('failed after the retry', () => h.watcher.state('a').state === 'failed', 10_000);
+      await eventually('failed after the retry', () => h.watcher.state('a').state === 'failed', 20_000);
       const state = h.watcher.state('a');
       assert.match(shown(state), /no progress for 0\.8 s; gave up after 1 restart/);
       const starts = h.starts();

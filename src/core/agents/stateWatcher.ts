@@ -82,6 +82,11 @@ const SCREEN_TAIL_LINES = 12;
  * AGENT_OPTION) with each one's sequence number and last event, in one command list. The state
  * lives in tmux, so a new watcher (a reloaded window) reads it back at once.
  *
+ * Several windows share the channel: one signal wakes every waiter, and each starts its next
+ * waiter before it reads. What one window cannot rule out: a second event in the few
+ * milliseconds between its waiter ending and the next one starting, after another window's read
+ * cleared the flag; that window then shows the event with the agent's next one.
+ *
  * The screen is read only where hooks are blind, and never while hooks report: a run with no
  * hook event yet (after startupMs, then backing off), a run that says it works but has been
  * silent for quietMs (Claude Code fires no Stop on Esc; a quota screen stops everything), once
@@ -96,6 +101,8 @@ export class AgentWatcher implements Disposable {
   private readonly policy: ScreenCheckPolicy;
   private readonly supervisor: Supervisor<AgentActivity>;
   private readonly agents = new Map<string, Watched>();
+  /** Each agent's last pane: a unit that exited has no handle any more, but its dead pane stays. */
+  private readonly lastPane = new Map<string, string>();
   private readonly stateEmitter = new Emitter<AgentStateEvent>();
   private readonly subscription: Disposable;
   private waiter: ChildProcess | undefined;
@@ -294,8 +301,6 @@ export class AgentWatcher implements Disposable {
     if (handle) this.lastPane.set(agent.name, handle);
     this.derive(agent, event.state);
   }
-
-  private readonly lastPane = new Map<string, string>();
 
   private derive(agent: Watched, unit = this.supervisor.status(agent.name).state): void {
     const state = agentState(unit, agent.activity);
