@@ -106,13 +106,14 @@ describe('agent states', function () {
 
     it('keeps hostile values from breaking the record or tmux: quotes, $(), backticks, tabs, a final ";", a 200 KB payload', function () {
       const script = writeHookScript(folder, 'tmux');
-      const message = 'Run `rm -rf /` $(touch /tmp/nope) "quoted"\ttabbed #{pane_id} ;';
+      const canary = path.join(folder, 'canary');
+      const message = `Run \`rm -rf /\` $(touch ${canary}) "quoted"\ttabbed #{pane_id} ;`;
       hook(script, ['claude'], JSON.stringify({ hook_event_name: 'Notification', notification_type: 'elicitation_dialog', message, transcript: 'x'.repeat(200_000) }));
       const seen = record()!;
       assert.equal(seen.sub, 'elicitation_dialog');
       // The script cuts a value at its first escape (sed reads no JSON escapes): what comes before it is kept exactly.
-      assert.equal(seen.message, 'Run `rm -rf /` $(touch /tmp/nope) ');
-      assert.equal(fs.existsSync('/tmp/nope'), false);
+      assert.equal(seen.message, `Run \`rm -rf /\` $(touch ${canary}) `);
+      assert.equal(fs.existsSync(canary), false, 'nothing in the payload ran');
       hook(script, ['claude'], JSON.stringify({ hook_event_name: 'Notification', notification_type: 'idle_prompt', message: `waiting;` }));
       assert.equal(record()!.message, 'waiting;');
       hook(script, ['claude'], JSON.stringify({ hook_event_name: 'Notification', notification_type: 'idle_prompt', message: 'm'.repeat(5000) }));
