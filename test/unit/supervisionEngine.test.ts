@@ -486,6 +486,25 @@ describe('supervisor (fake clock)', function () {
       assert.equal(clock.pending, 0);
     });
 
+    it('holds progress while the unit waits for a person: no stalled, no no-progress stop, no timer; released, the limits start over', async function () {
+      const supervisor = make([{ name: 'agent', stalledAfterMs: 60_000, noProgressTimeoutMs: 120_000, backoff: { initialDelayMs: 1000, jitter: 0 } }]);
+      await supervisor.up();
+      await clock.advance(59_000);
+      supervisor.holdProgress('agent', true);
+      assert.equal(clock.pending, 0, 'no timer while held');
+      await clock.advance(3_600_000);
+      assert.equal(phase(supervisor, 'agent'), 'running');
+      assert.deepEqual(driver.stops, []);
+      supervisor.holdProgress('agent', false);
+      await clock.advance(59_999);
+      assert.equal(phase(supervisor, 'agent'), 'running', 'the limits count from the release');
+      await clock.advance(1);
+      assert.equal(phase(supervisor, 'agent'), 'stalled');
+      supervisor.holdProgress('agent', true);
+      assert.equal(phase(supervisor, 'agent'), 'running', 'a stalled unit that waits for a person is not stalled');
+      assert.equal(clock.pending, 0);
+    });
+
     it('fires each transition exactly once, and nothing when the state does not change', async function () {
       const supervisor = make([{ name: 'a', backoff: { initialDelayMs: 100, jitter: 0 } }]);
       const events = recordEvents(supervisor);

@@ -154,6 +154,25 @@ export class Supervisor<D = unknown> implements Disposable {
     else if (detail !== undefined) this.emitDetail(unit);
   }
 
+  /**
+   * The unit waits on a person (an agent at its prompt, or asking for a permission): no progress
+   * is expected meanwhile, so the stalled and no-progress timers rest, and a `stalled` unit is
+   * `running` again. Released, they start over from now.
+   */
+  holdProgress(name: string, held: boolean): void {
+    const unit = this.unit(name);
+    if (unit.progressHeld === held) return;
+    unit.progressHeld = held;
+    if (held) {
+      unit.stallTimer.clear();
+      unit.progressTimer.clear();
+      if (unit.state.phase === 'stalled') this.setState(unit, { phase: 'running' });
+      return;
+    }
+    unit.lastProgressAt = this.clock.now();
+    if (unit.handle !== undefined && unit.state.phase === 'running') this.armProgress(unit);
+  }
+
   /** Changes the feature's detail (an agent waiting for input, and why) without it counting as progress. */
   setDetail(name: string, detail: D | undefined): void {
     const unit = this.unit(name);
@@ -292,6 +311,8 @@ export class Supervisor<D = unknown> implements Disposable {
     if (this.disposed) return;
     const run = ++unit.run;
     unit.mode = mode;
+    // A new run is expected to make progress, whatever the previous one waited for.
+    unit.progressHeld = false;
     unit.launching = true;
     unit.ready = false;
     if (mode === 'start') unit.resetRun();
@@ -410,10 +431,11 @@ export class Supervisor<D = unknown> implements Disposable {
    * (possibly many a second) touch no timer.
    */
   private armProgress(unit: Unit<D>): void {
+    if (unit.progressHeld) return;
     const { stalledAfterMs, noProgressTimeoutMs } = unit.spec;
     const arm = (slot: TimerSlot, limit: number, fire: () => void): void => {
       const check = (): void => {
-        if (unit.handle === undefined) return;
+        if (unit.handle === undefined || unit.progressHeld) return;
         const quietFor = this.clock.now() - (unit.lastProgressAt ?? 0);
         if (quietFor >= limit) fire();
         else slot.arm(limit - quietFor, check);
@@ -656,6 +678,8 @@ class Unit<D> {
   startedAt: number | undefined;
   firstStartedAt: number | undefined;
   lastProgressAt: number | undefined;
+  /** See Supervisor.holdProgress. */
+  progressHeld = false;
   attempt = 0;
   restarts = 0;
   breaker: BreakerState = CLOSED;
