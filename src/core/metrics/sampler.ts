@@ -28,6 +28,8 @@ export class MetricsSampler implements Disposable {
   private nextDemand = 0;
   private intervalSeconds: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The first sample of a run, taken on the next turn: a demand is often made while activating. */
+  private firstSample: NodeJS.Timeout | undefined;
   private inFlight = false;
   private disposed = false;
   private last: MetricsSample | undefined;
@@ -76,6 +78,8 @@ export class MetricsSampler implements Disposable {
   /** Takes a sample now (outside the schedule), e.g. when the table opens. */
   async sampleNow(): Promise<MetricsSample | undefined> {
     if (this.inFlight || this.disposed) return this.last;
+    // No pane, nothing to show: the scan of every process would be for nothing (no server yet).
+    if (this.tree().sessions.length === 0) return this.last;
     this.inFlight = true;
     try {
       const sample = await (this.options.sample ?? sampleOnce)(this.tree(), this.last, this.options.sampleOptions);
@@ -97,13 +101,15 @@ export class MetricsSampler implements Disposable {
     const wanted = !this.disposed && this.demands.size > 0 && this.intervalSeconds > 0;
     if (wanted && !this.timer) {
       this.timer = setInterval(() => void this.sampleNow(), this.intervalSeconds * 1000);
-      void this.sampleNow();
+      this.firstSample = setTimeout(() => void this.sampleNow(), 0);
     } else if (!wanted) {
       this.stop();
     }
   }
 
   private stop(): void {
+    clearTimeout(this.firstSample);
+    this.firstSample = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.last = undefined;
