@@ -2,6 +2,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Document, YamlNode } from '../../vendor/profileLibraries';
 import { sessionNameProblem, suggestSessionName, windowNameProblem } from '../../tmux/names';
+import { backoffProblem, DEFAULT_BACKOFF } from '../supervision/backoff';
+import { breakerProblem, DEFAULT_BREAKER } from '../supervision/breaker';
 import { checkGraph, DependencyGraphError } from '../supervision/graph';
 import { probeProblem } from '../supervision/probes';
 import { ProbeCheck, ProbeSpec, StopSpec, UnitSpec } from '../supervision/types';
@@ -137,7 +139,7 @@ function resolve(data: ProfileFile, file: string, locate: Locator): Profile {
       takenKeys.add(key);
       const cwd = absolute(entry.cwd ?? '.', root);
       const paneEnv = { ...env, ...strings(entry.env) };
-      const unit = entry.name !== undefined && entry.command !== undefined ? unitOf(entry.name, entry, where, problem) : undefined;
+      const unit = entry.name !== undefined && entry.command !== undefined ? unitOf(entry.name, entry, cwd, where, problem) : undefined;
       return { key, ...(entry.name === undefined ? {} : { name: entry.name }), ...(entry.command === undefined ? {} : { command: entry.command }), cwd, env: paneEnv, focus: entry.focus ?? false, ...(unit ? { unit } : {}) };
     });
     if (window.panes.filter((pane) => pane.focus).length > 1) problem(['windows', w, 'panes'], 'more than one pane has focus: true; keep one');
@@ -166,7 +168,7 @@ function resolve(data: ProfileFile, file: string, locate: Locator): Profile {
   return { file, session, root, env, hooks: data.hooks ?? {}, windows };
 }
 
-function unitOf(name: string, entry: PaneEntry, where: (string | number)[], problem: (where: (string | number)[], message: string, key?: string) => void): UnitSpec {
+function unitOf(name: string, entry: PaneEntry, cwd: string, where: (string | number)[], problem: (where: (string | number)[], message: string, key?: string) => void): UnitSpec {
   const probe = (kind: 'ready' | 'health', value: ProbeEntry | undefined): ProbeSpec | undefined => {
     if (!value) return undefined;
     const at = [...where, kind];
@@ -176,7 +178,7 @@ function unitOf(name: string, entry: PaneEntry, where: (string | number)[], prob
       return undefined;
     }
     const kindKey = kinds[0];
-    const check = checkOf(value, kindKey);
+    const check = checkOf(value, kindKey, cwd);
     if (!check) {
       problem([...at, kindKey], `tcp wants a port (5432) or "host:port"; got ${JSON.stringify(value.tcp)}`);
       return undefined;
@@ -214,6 +216,8 @@ function unitOf(name: string, entry: PaneEntry, where: (string | number)[], prob
     ...defined('cooldownMs', durationMs(entry.breaker.cooldown)),
     ...defined('maxCooldownMs', durationMs(entry.breaker.maxCooldown)),
   };
+  const policyProblem = (backoff && backoffProblem({ ...DEFAULT_BACKOFF, ...backoff })) || (breaker && breakerProblem({ ...DEFAULT_BREAKER, ...breaker }));
+  if (policyProblem) problem([...where, backoff && backoffProblem({ ...DEFAULT_BACKOFF, ...backoff }) ? 'backoff' : 'breaker'], policyProblem);
   const ready = probe('ready', entry.ready);
   const health = probe('health', entry.health);
   return {
@@ -229,14 +233,14 @@ function unitOf(name: string, entry: PaneEntry, where: (string | number)[], prob
   };
 }
 
-function checkOf(value: ProbeEntry, kind: 'http' | 'tcp' | 'output' | 'command'): ProbeCheck | undefined {
+function checkOf(value: ProbeEntry, kind: 'http' | 'tcp' | 'output' | 'command', cwd: string): ProbeCheck | undefined {
   switch (kind) {
     case 'http':
       return { kind: 'http', url: value.http! };
     case 'output':
       return { kind: 'output', pattern: value.output! };
     case 'command':
-      return { kind: 'command', command: value.command! };
+      return { kind: 'command', command: value.command!, cwd };
     case 'tcp': {
       if (typeof value.tcp === 'number') return { kind: 'tcp', port: value.tcp };
       const match = /^(?:(.+):)?(\d{1,5})$/.exec(value.tcp!);

@@ -7,6 +7,7 @@ import { TargetNotFoundError } from '../../tmux/errors';
 import { allPanes, Tree } from '../../tmux/model';
 import { ServerAddress } from '../../tmux/server';
 import { shellQuote } from '../output/paneOutput';
+import { isShell, listProcesses, processTree } from '../processes';
 import { ExitInfo, HandleInspection, StartMode, StopRequest, UnitDriver, UnitSpec } from './types';
 
 /** Where and how a unit runs in tmux. */
@@ -19,6 +20,21 @@ export interface TmuxLaunch {
   readonly cwd?: string;
   /** Default: the unit's name. */
   readonly windowName?: string;
+  /**
+   * A pane made for the unit beforehand (a profile's layout, with remain-on-exit on): every start
+   * respawns it (`respawn-pane -k`) instead of opening a window, so the unit keeps its place.
+   */
+  readonly pane?: string;
+  /** Set in the program's environment (`-e NAME=VALUE`). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface TmuxDriverOptions {
+  /**
+   * Called once the unit's pane holds its new run but before the program begins (it waits at a
+   * gate until this settles): an output probe opens its reader here, so it sees the run's first line.
+   */
+  readonly beforeRun?: (unit: UnitSpec, paneId: string) => Promise<void>;
 }
 
 interface Run {
@@ -46,6 +62,7 @@ export class TmuxDriver implements UnitDriver, Disposable {
     private readonly address: ServerAddress,
     private readonly launchOf: (unit: UnitSpec) => TmuxLaunch,
     onTree: Event<Tree>,
+    private readonly options: TmuxDriverOptions = {},
   ) {
     this.treeSubscription = onTree((tree) => this.look(tree));
   }
@@ -58,33 +75,28 @@ export class TmuxDriver implements UnitDriver, Disposable {
     const launch = this.launchOf(unit);
     const command = mode === 'resume' && launch.resumeCommand ? launch.resumeCommand : launch.command;
     const program = `exec "\${SHELL:-/bin/sh}" -lc ${shellQuote(command)}`;
-    const kept = this.panes.get(unit.name);
-    if (kept && mode !== 'start' && (await this.isDead(kept))) {
-      // The dead pane keeps remain-on-exit, so the new run's exit cannot be lost.
-      await this.run(['respawn-pane', '-t', kept, ...(launch.cwd ? ['-c', launch.cwd] : []), program]);
-      await this.track(unit.name, kept);
-      return kept;
-    }
-    // A new pane gets remain-on-exit only once it exists; until then its program waits at a gate,
-    // so even a command that fails at once leaves a dead pane to read its exit from.
+    // The program waits at a gate until its pane is ready to be watched: remain-on-exit on (so even
+    // a command that fails at once leaves a dead pane to read its exit from) and output readers open.
     const gate = `tsm-unit-${randomUUID()}`;
     const gated = `${shellQuote(this.address.tmuxPath)} wait-for ${gate}; ${program}`;
-    const [paneId = ''] = await this.run([
-      'new-window',
-      '-d',
-      '-P',
-      '-F',
-      '#{pane_id}',
-      '-t',
-      `${launch.session}:`,
-      '-n',
-      launch.windowName ?? unit.name,
-      ...(launch.cwd ? ['-c', launch.cwd] : []),
-      gated,
-    ]);
+    const placement = [...(launch.cwd ? ['-c', launch.cwd] : []), ...Object.entries(launch.env ?? {}).flatMap(([name, value]) => ['-e', `${name}=${value}`])];
+    const kept = launch.pane ?? (mode !== 'start' ? this.panes.get(unit.name) : undefined);
+    let paneId: string;
+    let fresh = false;
+    const dead = kept !== undefined && (await this.isDead(kept));
+    if (kept && (launch.pane !== undefined || dead)) {
+      // -k only for a pane whose process still runs (a placeholder, or the previous run): on tmux
+      // 3.3a, `respawn-pane -k` of a dead pane leaves its next death without a pane-died hook.
+      await this.run(['respawn-pane', ...(dead ? [] : ['-k']), '-t', kept, ...placement, gated]);
+      paneId = kept;
+    } else {
+      [paneId = ''] = await this.run(['new-window', '-d', '-P', '-F', '#{pane_id}', '-t', `${launch.session}:`, '-n', launch.windowName ?? unit.name, ...placement, gated]);
+      fresh = true;
+    }
     try {
-      await this.run(['set-option', '-p', '-t', paneId, 'remain-on-exit', 'on']);
+      if (fresh) await this.run(['set-option', '-p', '-t', paneId, 'remain-on-exit', 'on']);
       await this.track(unit.name, paneId);
+      await this.options.beforeRun?.(unit, paneId);
     } finally {
       await this.run(['wait-for', '-S', gate]);
     }
@@ -101,14 +113,18 @@ export class TmuxDriver implements UnitDriver, Disposable {
         await runDetached(how.command);
         return;
       case 'signal':
+        if (run) await signalProgram(run.pid, how.signal);
+        return;
       case 'kill':
         // The pane's process leads its own session, so its group holds what the unit started.
-        if (run) signalGroup(run.pid, how.kind === 'kill' ? 'SIGKILL' : how.signal);
+        if (run) signalGroup(run.pid, 'SIGKILL');
         return;
     }
   }
 
-  async inspect(handle: string): Promise<HandleInspection> {
+  /** `unit`, when given, links the handle back to its unit, so its next restart respawns that pane. */
+  async inspect(handle: string, unit?: UnitSpec): Promise<HandleInspection> {
+    if (unit) this.panes.set(unit.name, handle);
     try {
       // display-message of a pane that is gone prints empty fields rather than failing, hence the id.
       const [line = ''] = await this.run(['display-message', '-p', '-t', handle, '#{pane_id} #{pane_dead} #{pane_pid} #{pane_dead_status} #{pane_dead_signal}']);
@@ -192,6 +208,29 @@ const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, numbe
 function exitOf(status: string | undefined, signal: string | undefined): ExitInfo {
   if (signal) return { code: null, signal: SIGNAL_NAMES.get(Number(signal)) ?? `signal ${signal}` };
   return { code: status ? Number(status) : null, signal: null };
+}
+
+/**
+ * The stop signal goes to the unit's program, not to the login shell that started it: a shell that
+ * dies first makes tmux close the pane's terminal, and the hangup would kill the program before its
+ * own handler for the signal (saving, closing connections) could run. The shell ends by itself once
+ * its program has. A leader that is the program itself (or has no children) gets the whole group.
+ */
+async function signalProgram(pid: number, signal: NodeJS.Signals): Promise<void> {
+  if (!(pid > 1)) return;
+  const tree = processTree(await listProcesses(), pid);
+  const [leader, ...descendants] = tree;
+  if (!leader || !isShell(leader.command) || descendants.length === 0) {
+    signalGroup(pid, signal);
+    return;
+  }
+  for (const info of descendants) {
+    try {
+      process.kill(info.pid, signal);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
