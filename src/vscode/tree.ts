@@ -25,6 +25,8 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   repaints = 0;
   /** Minutes without activity before a session shows "stale" (setting cleanup.staleMinutes); 0: never. */
   staleMinutes = 5;
+  /** A pane that runs a profile's service shows the service's state (set by the profiles controller). */
+  serviceLook: ((pane: Pane) => { label: string; icon: vscode.ThemeIcon; tooltip: string } | undefined) | undefined;
 
   constructor(private service: TmuxService) {
     this.tree = service.tree;
@@ -87,8 +89,17 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
         return sessionItem(element, this.staleMinutes);
       case 'window':
         return windowItem(element);
-      case 'pane':
-        return paneItem(element);
+      case 'pane': {
+        const item = paneItem(element);
+        const look = this.serviceLook?.(element);
+        if (look) {
+          item.description = `${look.label} · ${item.description}`;
+          item.iconPath = look.icon;
+          item.tooltip = new vscode.MarkdownString(`${look.tooltip}\n\n---\n\n${(item.tooltip as vscode.MarkdownString).value}`);
+          item.contextValue = `${item.contextValue ?? 'tmuxPane'}.service`;
+        }
+        return item;
+      }
     }
   }
 
