@@ -85,8 +85,8 @@ export class TmuxDriver implements UnitDriver, Disposable {
     let fresh = false;
     const dead = kept !== undefined && (await this.isDead(kept));
     if (kept && (launch.pane !== undefined || dead)) {
-      // -k only for a pane whose process still runs (a placeholder, or the previous run): on tmux
-      // 3.3a, `respawn-pane -k` of a dead pane leaves its next death without a pane-died hook.
+      // -k only for a pane whose process still runs (a placeholder, or the previous run): a dead
+      // pane needs none, and tmux refuses to respawn a live one without it.
       await this.run(['respawn-pane', ...(dead ? [] : ['-k']), '-t', kept, ...placement, gated]);
       paneId = kept;
     } else {
@@ -126,17 +126,12 @@ export class TmuxDriver implements UnitDriver, Disposable {
   async inspect(handle: string, unit?: UnitSpec): Promise<HandleInspection> {
     if (unit) this.panes.set(unit.name, handle);
     try {
-      // display-message of a pane that is gone prints empty fields rather than failing, hence the id.
-      const [line = ''] = await this.run(['display-message', '-p', '-t', handle, '#{pane_id} #{pane_dead} #{pane_pid} #{pane_dead_status} #{pane_dead_signal}']);
-      const [id, dead, pid, status, signal] = line.split(' ');
-      if (id !== handle) return { running: false };
-      if (dead !== '1') {
-        if (!this.runs.has(handle)) this.runs.set(handle, { unit: '', pid: Number(pid), reported: false });
+      const seen = await this.readExit(handle);
+      if (seen === 'running') {
+        if (!this.runs.has(handle)) this.runs.set(handle, { unit: unit?.name ?? '', pid: await this.panePid(handle), reported: false });
         return { running: true };
       }
-      // tmux marks a pane dead when its terminal closes, and learns the status when it reaps the
-      // process: in between, a dead pane has neither status nor signal yet.
-      return status === '' && signal === '' ? { running: false } : { running: false, exit: exitOf(status, signal) };
+      return seen === 'gone' ? { running: false } : { running: false, exit: seen };
     } catch (error) {
       if (error instanceof TargetNotFoundError) return { running: false };
       throw error;
@@ -149,9 +144,13 @@ export class TmuxDriver implements UnitDriver, Disposable {
   }
 
   private async track(unit: string, paneId: string): Promise<void> {
-    const [pid = ''] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_pid}']);
-    this.runs.set(paneId, { unit, pid: Number(pid), reported: false });
+    this.runs.set(paneId, { unit, pid: await this.panePid(paneId), reported: false });
     this.panes.set(unit, paneId);
+  }
+
+  private async panePid(paneId: string): Promise<number> {
+    const [pid = ''] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_pid}']);
+    return Number(pid);
   }
 
   private async isDead(paneId: string): Promise<boolean> {
@@ -175,38 +174,63 @@ export class TmuxDriver implements UnitDriver, Disposable {
       if (pane && pane.pid !== run.pid) continue;
       run.reported = true;
       // A tree read before the pane was made does not show it: ask tmux itself before reporting.
-      void this.readExit(paneId).then((exit) => {
-        if (exit === 'running') run.reported = false;
-        else if (this.runs.get(paneId) === run) this.exitEmitter.fire({ handle: paneId, exit });
-      });
+      void this.readExit(paneId)
+        .catch((): ExitInfo => ({ code: null, signal: null }))
+        .then((exit) => {
+          if (exit === 'running') run.reported = false;
+          else if (this.runs.get(paneId) === run) this.exitEmitter.fire({ handle: paneId, exit: exit === 'gone' ? { code: null, signal: null } : exit });
+        });
     }
   }
 
-  private async readExit(paneId: string): Promise<ExitInfo | 'running'> {
-    try {
-      for (let tries = 0; ; tries++) {
-        const seen = await this.inspect(paneId);
-        if (seen.running) return 'running';
-        if (seen.exit) return seen.exit;
-        // Dead without a status yet (the process is about to be reaped), or gone altogether.
-        const [id = ''] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_id}']);
-        if (id !== paneId || tries >= STATUS_TRIES) return { code: null, signal: null };
-        await new Promise((resolve) => setTimeout(resolve, STATUS_RETRY_MS));
-      }
-    } catch {
-      return { code: null, signal: null };
+  /**
+   * How the pane's current run ended, 'running', or 'gone' when the pane is. tmux marks a pane
+   * dead when its terminal closes, and knows the status only once it has reaped the process on
+   * SIGCHLD. tmux 3.3a–3.5a, built with libutempter (Debian, Ubuntu), can lose that SIGCHLD for
+   * good: closing the terminal calls utempter_remove_record, which swaps in libutempter's own
+   * SIGCHLD handler while it forks and waits for its helper; a program that exits in that moment
+   * is never reaped, its pane stays dead with no status, and pane-died (which waits for the
+   * status) never fires. tmux 3.6 sends itself a SIGCHLD after that call; for older servers we
+   * do the same: a SIGCHLD to a tmux server only makes it reap the children that have exited.
+   */
+  private async readExit(paneId: string): Promise<ExitInfo | 'running' | 'gone'> {
+    const started = Date.now();
+    for (let tries = 0; ; tries++) {
+      // display-message of a pane that is gone prints empty fields rather than failing, hence the id.
+      const [line = ''] = await this.run(['display-message', '-p', '-t', paneId, '#{pane_id} #{pane_dead} #{pid} #{pane_dead_status} #{pane_dead_signal}']);
+      const [id, dead, serverPid, status, signal] = line.split(' ');
+      if (id !== paneId) return 'gone';
+      if (dead !== '1') return 'running';
+      if (status || signal) return exitOf(status, signal);
+      if (Date.now() - started >= STATUS_WAIT_MS) return { code: null, signal: null };
+      remindToReap(Number(serverPid));
+      await new Promise((resolve) => setTimeout(resolve, STATUS_RETRY_MS[Math.min(tries, STATUS_RETRY_MS.length - 1)]));
     }
   }
 }
 
-/** How long to wait for the status of a pane whose process tmux has not reaped yet: at most 50 × 10 ms. */
-const STATUS_TRIES = 50;
-const STATUS_RETRY_MS = 10;
+/**
+ * How long a dead pane may go without a status before its exit is reported as unknown: the
+ * reminder is lost too while libutempter's helper still runs, which on a loaded machine can take
+ * a while, so it is sent again at each retry.
+ */
+const STATUS_WAIT_MS = 5000;
+const STATUS_RETRY_MS = [5, 10, 20, 50, 100, 200];
+
+function remindToReap(serverPid: number): void {
+  if (!(serverPid > 1)) return;
+  try {
+    process.kill(serverPid, 'SIGCHLD');
+  } catch {
+    // Gone, or not ours to signal: its answer to the next read says which.
+  }
+}
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number as number, name]));
 
 function exitOf(status: string | undefined, signal: string | undefined): ExitInfo {
-  if (signal) return { code: null, signal: SIGNAL_NAMES.get(Number(signal)) ?? `signal ${signal}` };
+  // A number on Linux; a name (`kill`, `KILL`) where libc has sys_signame (BSD, macOS).
+  if (signal) return { code: null, signal: /^\d+$/.test(signal) ? (SIGNAL_NAMES.get(Number(signal)) ?? `signal ${signal}`) : `SIG${signal.toUpperCase()}` };
   return { code: status ? Number(status) : null, signal: null };
 }
 
