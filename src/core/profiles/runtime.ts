@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Runner } from '../../tmux/commands';
 import { Disposable, Emitter, Event } from '../../tmux/emitter';
-import { TargetNotFoundError } from '../../tmux/errors';
+import { NoServerError, TargetNotFoundError } from '../../tmux/errors';
 import { findById, PaneId, Tree } from '../../tmux/model';
 import { ServerAddress } from '../../tmux/server';
 import { killGracefully, KillTimings } from '../kill';
@@ -37,6 +37,8 @@ export interface ProfileHost {
   readonly log?: (line: string) => void;
   /** False in an untrusted workspace: nothing from the profile runs (services, hooks), and the error says why. */
   readonly mayRunCommands?: () => boolean;
+  /** Runs the command that makes the session, starting the server when none runs (default: run). */
+  readonly runStartingServer?: Runner;
 }
 
 /** The profile's commands are not run in a folder the user has not trusted. */
@@ -174,7 +176,7 @@ export class ProfileRuntime implements Disposable {
       await found.startAll(signal);
       return found;
     }
-    const sessionId = await build(host.run, profile);
+    const sessionId = await build(host.run, profile, host.runStartingServer ?? host.run);
     const runtime = new ProfileRuntime(host, profile, sessionId);
     runtime.panes = new Map((await readLive(host.run, sessionId)).map((pane) => [pane.key, pane.id]));
     await runtime.startAll(signal);
@@ -442,10 +444,10 @@ async function setLayout(run: Runner, windowId: string, window: ProfileWindow): 
 }
 
 /** Creates the whole session: every window and pane, service panes waiting, plain panes running. */
-async function build(run: Runner, profile: Profile): Promise<string> {
+async function build(run: Runner, profile: Profile, runStartingServer: Runner): Promise<string> {
   const [first, ...others] = profile.windows;
   const firstPane = first.panes[0];
-  const [line] = await run([
+  const [line] = await runStartingServer([
     'new-session', '-d', '-s', profile.session, '-n', first.name, '-x', '200', '-y', '50', '-P', '-F', '#{session_id} #{window_id} #{pane_id}',
     ...paneArgs(firstPane), ...programOf(firstPane),
   ]);
@@ -478,7 +480,8 @@ async function build(run: Runner, profile: Profile): Promise<string> {
 
 async function sessionIdOf(run: Runner, name: string): Promise<string | undefined> {
   const lines = await run(['list-sessions', '-F', '#{session_id}\t#{session_name}']).catch((error) => {
-    if (error instanceof TargetNotFoundError) return [] as string[];
+    // No server yet: no session either (Up starts the server with the session).
+    if (error instanceof TargetNotFoundError || error instanceof NoServerError) return [] as string[];
     throw error;
   });
   for (const line of lines) {

@@ -76,6 +76,7 @@ export class ProfileController implements vscode.Disposable {
     const service = this.ctx.service();
     return {
       run: (argv: readonly string[]) => service.run(argv),
+      runStartingServer: (argv: readonly string[]) => service.runStartingServer(argv),
       address: service.address,
       onTree: service.onDidChangeTree,
       tree: () => service.tree,
