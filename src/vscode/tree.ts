@@ -26,7 +26,7 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   /** Minutes without activity before a session shows "stale" (setting cleanup.staleMinutes); 0: never. */
   staleMinutes = 5;
   /** A pane that runs a profile's service shows the service's state (set by the profiles controller). */
-  serviceLook: ((pane: Pane) => { label: string; icon: vscode.ThemeIcon; tooltip: string } | undefined) | undefined;
+  serviceLook: ((pane: Pane) => { name: string; label: string; icon: vscode.ThemeIcon; tooltip: string } | undefined) | undefined;
 
   constructor(private service: TmuxService) {
     this.tree = service.tree;
@@ -93,6 +93,8 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
         const item = paneItem(element);
         const look = this.serviceLook?.(element);
         if (look) {
+          // The service's name says more than its program (`sleep`, or `tmux` for a dead pane).
+          item.label = look.name;
           item.description = `${look.label} · ${item.description}`;
           item.iconPath = look.icon;
           item.tooltip = new vscode.MarkdownString(`${look.tooltip}\n\n---\n\n${(item.tooltip as vscode.MarkdownString).value}`);

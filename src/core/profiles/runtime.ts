@@ -167,11 +167,16 @@ export class ProfileRuntime implements Disposable {
     return runtime;
   }
 
-  /** Builds the profile's session (when none runs) and starts its services in dependency order. */
-  static async up(host: ProfileHost, profile: Profile, signal?: AbortSignal): Promise<ProfileRuntime> {
+  /**
+   * Builds the profile's session (when none runs) and starts its services in dependency order.
+   * `onRuntime` gets the runtime as soon as it exists, before the services are up, so views can
+   * show them starting and waiting.
+   */
+  static async up(host: ProfileHost, profile: Profile, signal?: AbortSignal, onRuntime?: (runtime: ProfileRuntime) => void): Promise<ProfileRuntime> {
     if (host.mayRunCommands && !host.mayRunCommands()) throw new UntrustedProfileError(profile.file);
     const found = await ProfileRuntime.find(host, profile);
     if (found) {
+      onRuntime?.(found);
       await found.apply(profile);
       await found.startAll(signal);
       return found;
@@ -179,6 +184,7 @@ export class ProfileRuntime implements Disposable {
     const sessionId = await build(host.run, profile, host.runStartingServer ?? host.run);
     const runtime = new ProfileRuntime(host, profile, sessionId);
     runtime.panes = new Map((await readLive(host.run, sessionId)).map((pane) => [pane.key, pane.id]));
+    onRuntime?.(runtime);
     await runtime.startAll(signal);
     await runtime.hook('onStart');
     return runtime;

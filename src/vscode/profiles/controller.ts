@@ -39,7 +39,10 @@ export class ProfileController implements vscode.Disposable {
     this.statusItem.name = 'Tmux Services';
     this.statusItem.command = { command: 'tmuxSessionManager.showHealth', title: 'Show Health Report' };
     this.subscriptions.push(this.statusItem, { dispose: () => this.runtimes.forEach((runtime) => runtime.dispose()) });
-    ctx.treeProvider.serviceLook = (pane) => this.serviceOfPane(pane)?.look;
+    ctx.treeProvider.serviceLook = (pane) => {
+      const service = this.serviceOfPane(pane);
+      return service && { name: service.status.name, ...service.look };
+    };
   }
 
   /** The profile file of a workspace folder: the first match of the profileFiles globs. */
@@ -105,7 +108,7 @@ export class ProfileController implements vscode.Disposable {
       existing?.dispose();
       this.runtimes.delete(profile.file);
       progress.report({ message: 'starting services in dependency order…' });
-      const runtime = await ProfileRuntime.up(this.host(), profile, abort.signal);
+      const runtime = await ProfileRuntime.up(this.host(), profile, abort.signal, (made) => this.track(made));
       this.track(runtime);
     });
     return this.runtimes.get(profile.file)?.statuses().map((status) => status.name) ?? [];
