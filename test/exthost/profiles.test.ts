@@ -111,3 +111,54 @@ describe('Profiles in VS Code: Up, Apply and Down through commands', function ()
     assert.deepEqual(await services(), []);
   });
 });
+
+/**
+ * Runs only in `run-exthost.mjs --untrusted` (Workspace Trust on, the folder not trusted): the
+ * profile can be opened and the rest of the extension works, but Up and Apply run nothing.
+ */
+describe('Profiles in an untrusted workspace', function () {
+  this.timeout(60_000);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  const file = path.join(folder, '.tmux-session.yaml');
+  const marker = path.join(folder, 'ran');
+
+  before(async function () {
+    if (vscode.workspace.isTrusted) this.skip();
+    await killServer();
+    await api();
+    fs.writeFileSync(
+      file,
+      `session: ${SESSION}
+hooks: { onStart: "touch ran-hook" }
+windows:
+  - name: services
+    panes:
+      - name: job
+        command: "touch ${marker}; exec sleep 300"
+`,
+    );
+  });
+
+  after(async function () {
+    fs.rmSync(file, { force: true });
+    await killServer();
+  });
+
+  it('Up and Apply run nothing: no session, no service, no hook', async function () {
+    assert.equal(await execute('up'), undefined, 'Up reports the refusal and returns nothing');
+    assert.equal(await execute('applyProfile', { confirm: false }), undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok(!serverRunning() || !tmuxLines('list-sessions', '-F', '#{session_name}').includes(SESSION), 'no session was made');
+    assert.equal(fs.existsSync(marker), false, 'the service command did not run');
+    assert.equal(fs.existsSync(path.join(folder, 'ran-hook')), false, 'the onStart hook did not run');
+    assert.deepEqual(await execute('serviceStatuses'), []);
+  });
+
+  it('the profile opens, and commands on your own sessions still work', async function () {
+    await execute('openProfile');
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, file);
+    const id = await execute<string>('newSession', { name: 'own-work', cwd: folder });
+    assert.match(id, /^\$\d+$/);
+    assert.ok(tmuxLines('list-sessions', '-F', '#{session_name}').includes('own-work'));
+  });
+});
