@@ -24,6 +24,7 @@ import { benchEvents, benchSpawnAlone, settle } from './eventsBench';
 import { benchIdle, cpuMs, SECTION as IDLE_SECTION } from './idleBench';
 import { benchFollow, benchWaitFor, FOLLOW_SECTION, WAIT_SECTION } from './outputBench';
 import { PrivateServer } from './privateServer';
+import { benchProfiles, SECTION as PROFILES_SECTION } from './profilesBench';
 import { fmt, Report } from './report';
 import { benchSendKeys, SECTION as SEND_KEYS_SECTION } from './sendKeysBench';
 import { benchRestore, benchSaveAll } from './saveRestoreBench';
@@ -41,13 +42,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'profiles'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
   tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
   crash: ['crash'],
   automation: ['waitfor', 'follow'],
+  profiles: ['profiles'],
 };
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
@@ -257,6 +259,7 @@ async function main(): Promise<void> {
     if (want('crash')) await phase(report, CRASH_SECTION, () => benchCrash(report, { quick: QUICK }));
     if (want('waitfor')) await phase(report, WAIT_SECTION, () => benchWaitFor(report, { quick: QUICK }));
     if (want('follow')) await phase(report, FOLLOW_SECTION, () => benchFollow(report, { quick: QUICK }));
+    if (want('profiles')) await phase(report, PROFILES_SECTION, () => benchProfiles(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();
