@@ -431,9 +431,9 @@ async function markPane(run: Runner, id: string, pane: ProfilePane): Promise<voi
 
 async function splitInto(run: Runner, windowId: string, pane: ProfilePane): Promise<PaneId> {
   const [id] = await run(['split-window', '-d', '-t', windowId, '-P', '-F', '#{pane_id}', ...paneArgs(pane), ...programOf(pane)]);
-  await markPane(run, id, pane);
-  // Room for the next split: without it each split halves the last pane until none fits.
-  await run(['select-layout', '-t', windowId, 'tiled']);
+  // Room for the next split (without it each split halves the last pane until none fits), asked
+  // with the marks so the service sends all four in one burst: each round trip is a tmux process.
+  await Promise.all([markPane(run, id, pane), run(['select-layout', '-t', windowId, 'tiled'])]);
   return id as PaneId;
 }
 
@@ -459,8 +459,7 @@ async function build(run: Runner, profile: Profile, runStartingServer: Runner): 
   ]);
   const [sessionId, windowId, paneId] = line.split(' ');
   try {
-    await run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]);
-    await markPane(run, paneId, firstPane);
+    await Promise.all([run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]), markPane(run, paneId, firstPane)]);
     const focus: string[] = [];
     const fill = async (window: ProfileWindow, id: string, panes: Map<string, string>) => {
       for (const pane of window.panes.slice(1)) panes.set(pane.key, await splitInto(run, id, pane));

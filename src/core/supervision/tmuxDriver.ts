@@ -83,11 +83,11 @@ export class TmuxDriver implements UnitDriver, Disposable {
     const kept = launch.pane ?? (mode !== 'start' ? this.panes.get(unit.name) : undefined);
     let paneId: string;
     let fresh = false;
-    const dead = kept !== undefined && (await this.isDead(kept));
-    if (kept && (launch.pane !== undefined || dead)) {
-      // -k only for a pane whose process still runs (a placeholder, or the previous run): a dead
-      // pane needs none, and tmux refuses to respawn a live one without it.
-      await this.run(['respawn-pane', ...(dead ? [] : ['-k']), '-t', kept, ...placement, gated]);
+    // A unit's own pane (launch.pane) is always there, live or dead, and `respawn-pane -k` takes
+    // both; a pane of an earlier run is reused only when it is dead (not closed meanwhile).
+    const reuse = kept !== undefined && (launch.pane !== undefined || (await this.isDead(kept)));
+    if (kept && reuse) {
+      await this.run(['respawn-pane', '-k', '-t', kept, ...placement, gated]);
       paneId = kept;
     } else {
       [paneId = ''] = await this.run(['new-window', '-d', '-P', '-F', '#{pane_id}', '-t', `${launch.session}:`, '-n', launch.windowName ?? unit.name, ...placement, gated]);
