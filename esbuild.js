@@ -39,6 +39,7 @@ const snapshotLibrariesApart = {
   name: 'snapshot-libraries-apart',
   setup(build) {
     build.onResolve({ filter: /vendor\/snapshotLibraries$/ }, () => ({ path: './snapshot-libraries.js', external: true }));
+    build.onResolve({ filter: /vendor\/profileLibraries$/ }, () => ({ path: './profile-libraries.js', external: true }));
   },
 };
 
@@ -59,6 +60,7 @@ async function main() {
     esbuild.context({ ...apart, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
     esbuild.context({ ...apart, plugins: [...apart.plugins, liteExeca], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
     esbuild.context({ ...shared, entryPoints: ['src/vendor/snapshotLibraries.ts'], outfile: 'dist/snapshot-libraries.js' }),
+    esbuild.context({ ...shared, entryPoints: ['src/vendor/profileLibraries.ts'], outfile: 'dist/profile-libraries.js' }),
   ]);
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));

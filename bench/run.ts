@@ -28,6 +28,7 @@ import { benchIdle, cpuMs, SECTION as IDLE_SECTION } from './idleBench';
 import { benchFollow, benchWaitFor, FOLLOW_SECTION, WAIT_SECTION } from './outputBench';
 import { benchMetrics, SECTION as METRICS_SECTION } from './metricsBench';
 import { PrivateServer } from './privateServer';
+import { benchProfiles, SECTION as PROFILES_SECTION } from './profilesBench';
 import { fmt, Report } from './report';
 import { benchSendKeys, SECTION as SEND_KEYS_SECTION } from './sendKeysBench';
 import { benchRestore, benchSaveAll } from './saveRestoreBench';
@@ -45,7 +46,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics', 'cli', 'agentsend', 'agentstate'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics', 'cli', 'agentsend', 'agentstate', 'profiles'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
@@ -53,6 +54,7 @@ const GROUPS: Record<string, readonly PhaseKey[]> = {
   crash: ['crash'],
   automation: ['waitfor', 'follow', 'metrics', 'cli'],
   agents: ['agentsend', 'agentstate'],
+  profiles: ['profiles'],
 };
 
 /** The phases the command line asks for (all when it names none); exits on an unknown name. */
@@ -266,6 +268,7 @@ async function main(): Promise<void> {
     if (want('cli')) await phase(report, CLI_SECTION, () => benchCli(report, { quick: QUICK }));
     if (want('agentsend')) await phase(report, AGENT_SEND_SECTION, () => benchAgentSend(report, { quick: QUICK }));
     if (want('agentstate')) await phase(report, AGENT_STATE_SECTION, () => benchAgentStates(report, { quick: QUICK }));
+    if (want('profiles')) await phase(report, PROFILES_SECTION, () => benchProfiles(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     server.kill();

@@ -82,8 +82,14 @@ const SERVER_EXIT_WAIT_MS = 5000;
 
 const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
 const DEFAULT_PROGRAM_WATCH_MS = 2000;
-/** What the program watch compares between two looks. */
-const PROGRAM_FORMAT = '#{pane_id} #{pane_dead} #{pane_current_command}';
+/**
+ * What the program watch compares between two looks. `pane_pid` tells a respawned pane from the
+ * run before it: respawn-pane fires no hook (cmd-respawn-pane.c has no after-hook flag; the
+ * after-respawn-pane we install is unknown to 3.3a–3.5a), and 3.3a–3.5a can lose a death's
+ * pane-died hook (see readExit in core/supervision/tmuxDriver.ts), so a pane that was dead, was
+ * respawned and died again would otherwise look unchanged.
+ */
+const PROGRAM_FORMAT = '#{pane_id} #{pane_pid} #{pane_dead} #{pane_current_command}';
 /** How soon to look again while a server that just started has no session yet (see doConnect). */
 const FIRST_SESSION_POLL_MS = [10, 20, 40, 80, 160, 320];
 
@@ -404,7 +410,7 @@ export class TmuxService {
       if (!this.connected) return;
       this.oneShot(['list-panes', '-a', '-F', PROGRAM_FORMAT]).then(
         (lines) => {
-          if (programsKey(lines) !== programsKey(allPanes(this.currentTree).map((pane) => `${pane.id} ${pane.dead ? 1 : 0} ${pane.currentCommand}`))) this.requestSnapshot();
+          if (programsKey(lines) !== programsKey(allPanes(this.currentTree).map((pane) => `${pane.id} ${pane.pid} ${pane.dead ? 1 : 0} ${pane.currentCommand}`))) this.requestSnapshot();
         },
         () => undefined, // A server that is gone is reported by the waiter.
       );

@@ -36,6 +36,8 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
   /** Minutes without activity before a session shows "stale" (setting cleanup.staleMinutes); 0: never. */
   staleMinutes = 5;
   private metrics: TreeMetrics | undefined;
+  /** A pane that runs a profile's service shows the service's state (set by the profiles controller). */
+  serviceLook: ((pane: Pane) => { name: string; label: string; icon: vscode.ThemeIcon; tooltip: string } | undefined) | undefined;
 
   constructor(private service: TmuxService) {
     this.tree = service.tree;
@@ -110,8 +112,19 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TmuxObject>,
         return sessionItem(element, this.staleMinutes, this.metrics);
       case 'window':
         return windowItem(element);
-      case 'pane':
-        return paneItem(element, this.metrics);
+      case 'pane': {
+        const item = paneItem(element, this.metrics);
+        const look = this.serviceLook?.(element);
+        if (look) {
+          // The service's name says more than its program (`sleep`, or `tmux` for a dead pane).
+          item.label = look.name;
+          item.description = `${look.label} · ${item.description}`;
+          item.iconPath = look.icon;
+          item.tooltip = new vscode.MarkdownString(`${look.tooltip}\n\n---\n\n${(item.tooltip as vscode.MarkdownString).value}`);
+          item.contextValue = `${item.contextValue ?? 'tmuxPane'}.service`;
+        }
+        return item;
+      }
     }
   }
 

@@ -5,6 +5,11 @@
 //
 // The suite finds its tmux server through TSM_TEST_SOCKET_NAME; no session is started here, the
 // suite decides what the server holds.
+//
+//   node test/e2e/run-exthost.mjs --untrusted
+//
+// runs only the suite's "untrusted workspace" tests, with Workspace Trust on, so the folder opens
+// in restricted mode (the default run turns Workspace Trust off).
 import { ensureWorkbench, tail } from './install.mjs';
 import {
   exthostSuiteIndex,
@@ -20,6 +25,7 @@ import { createPrivateTmux } from './tmux-server.mjs';
 import { isNoise, startWorkbench } from './workbench.mjs';
 
 const SUITE_TIMEOUT_MS = 5 * 60_000;
+const UNTRUSTED = process.argv.includes('--untrusted');
 const log = timedLogger('exthost');
 
 async function main() {
@@ -42,7 +48,8 @@ async function main() {
       extensionDevelopmentPath: extDir,
       extensionTestsPath: exthostSuiteIndex(extDir),
       settings: testSettings({ socketName: tmux.socketName, runDir }),
-      env: testEnv({ socketName: tmux.socketName, runDir }),
+      env: { ...testEnv({ socketName: tmux.socketName, runDir }), ...(UNTRUSTED ? { TSM_EXTHOST_GREP: 'untrusted workspace' } : {}) },
+      workspaceTrust: UNTRUSTED,
       onExtHostLog: printExtHostLine,
     });
     log('workbench up, suite running');

@@ -43,6 +43,7 @@ const UI = {
   rowTwistie: '.monaco-tl-twistie',
   // "<publisher>.<name>.<status item id>", an id with dots: only the attribute form matches it
   statusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.health"]',
+  servicesStatusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.services"]',
   quickInput: '.quick-input-widget',
   contextMenu: '.context-view .monaco-menu',
   contextMenuItem: '.action-item .action-label',
@@ -108,6 +109,14 @@ const TEXT = {
   cleanedUp: /Cleaned up: .*killed 1 session whose folder is gone/,
   crashNotice: /The tmux server stopped unexpectedly at .+; your sessions were last autosaved at/,
   statusCrashed: /server stopped unexpectedly/i,
+  // src/vscode/profiles/controller.ts (lookOf, the services status item, the failure notification)
+  up: 'Tmux: Up',
+  down: 'Tmux: Down',
+  serviceStarting: /starting · /, // the label and its description run together in innerText
+  serviceReady: /ready · /,
+  breakerOpenRow: /failed \(breaker open, trial at \d\d:\d\d:\d\d\)/,
+  breakerOpenStatus: /tmux: flaky failing \(breaker open\)/,
+  breakerOpenNotice: /Service "flaky" failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -144,6 +153,7 @@ const CHECKS = [
   { id: 'l', title: 'Reload Window while a script churns a 20-session server: the server survives, each reload shows it within 2 s, and a later server is found', run: checkReloadUnderChurn },
   { id: 'gc', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
   { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
+  { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a crash-looping one shows its breaker open in the tree, the status bar and a notification', run: checkProfileUp },
 ];
 
 async function checkShowMetrics({ page, tmux, screenshot }) {
@@ -682,6 +692,82 @@ async function checkCleanUp({ page, tmux, screenshot, home, dataDir }) {
   await closeNotificationCenter(page);
 }
 
+/**
+ * A workspace profile brought up from the palette: `db` becomes ready when it prints its line 8 s
+ * in (time to see it starting, even on a busy machine), `api` waits for it, and `flaky` exits 3,
+ * every time, until its breaker
+ * (3 failures in a minute) opens.
+ */
+async function checkProfileUp({ page, tmux, screenshot, home, workspace }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  await openTmuxView(page);
+  const file = path.join(workspace, '.tmux-session.yaml');
+  fs.writeFileSync(file, `session: shop
+root: ${JSON.stringify(home)}
+windows:
+  - name: services
+    panes:
+      - name: db
+        command: "sleep 8; echo db accepting connections; exec sleep 3600"
+        ready: { output: "accepting connections", interval: 200ms }
+      - name: api
+        command: "echo api listening; exec sleep 3601"
+        dependsOn: { db: ready }
+      - name: flaky
+        command: "sleep 0.5; echo flaky crashed; exit 3"
+        backoff: { initialDelay: 300ms, maxDelay: 1s }
+        breaker: { failures: 3, window: 60s, cooldown: 5m }
+`);
+  await runPaletteCommand(page, TEXT.up);
+  const rowTexts = async () => {
+    await expandTree(page);
+    return (await page.locator(`${UI.sessionsTree} ${UI.treeRow}`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  };
+  const history = new Set();
+  const starting = await waitFor('a service row saying "starting"', async () => {
+    const rows = await rowTexts();
+    rows.forEach((t) => history.add(t));
+    return rows.find((t) => TEXT.serviceStarting.test(t));
+  }, 20_000).catch((error) => {
+    throw new Error(`${error.message}; rows seen: ${[...history].map((t) => `"${t}"`).join(', ')}`);
+  });
+  report(`tree: "${starting}"`);
+  await screenshot('ui-p1-starting');
+  let seen = [];
+  const ready = await waitFor('two service rows saying "ready"', async () => {
+    seen = await rowTexts();
+    const rows = seen.filter((t) => TEXT.serviceReady.test(t));
+    return rows.length >= 2 && rows;
+  }, 30_000).catch((error) => {
+    throw new Error(`${error.message}; rows: ${seen.map((t) => `"${t}"`).join(', ')}`);
+  });
+  report(`tree: ${ready.map((t) => `"${t}"`).join(', ')}`);
+  const open = await waitFor('the flaky row saying its breaker is open', async () => (await rowTexts()).find((t) => TEXT.breakerOpenRow.test(t)), 40_000);
+  report(`tree: "${open}"`);
+  const status = await waitFor('the services status item', async () => {
+    const text = ((await page.locator(UI.servicesStatusItem).textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
+    return TEXT.breakerOpenStatus.test(text) && text;
+  });
+  report(`status bar: "${status}"`);
+  const panes = (await tmux('list-panes', '-t', '=shop:services', '-F', '#{@tsm-profile-pane} #{pane_dead} #{pane_dead_status}')).trim();
+  if (!/^flaky 1 3$/m.test(panes)) throw new Error(`tmux does not show flaky dead with status 3:\n${panes}`);
+  await clearTreeSelectionAndShowNotification(page, TEXT.breakerOpenNotice);
+  const notice = await waitForNotification(page, TEXT.breakerOpenNotice);
+  for (const button of ['Restart', 'Show Output', 'Open Profile']) {
+    if (!notice.includes(button)) throw new Error(`the notification "${notice}" has no ${button} button`);
+  }
+  report(`notification: "${notice}"`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  const picture = await screenshot('ui-p1-breaker-open');
+  report(`wrote ${picture}`);
+  await closeNotificationCenter(page);
+  await runPaletteCommand(page, TEXT.down);
+  await waitFor('the session "shop" closed', async () => !(await sessionNames(tmux).catch(() => [])).includes('shop'), 20_000);
+  fs.rmSync(file, { force: true });
+}
+
 function processAlive(pid) {
   try {
     return !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -1133,6 +1219,7 @@ async function main() {
       home: runEnv.HOME,
       dataDir: settings['tmuxSessionManager.dataDir'],
       socketName: server.socketName,
+      workspace: path.join(runDir, 'workspace'), // startWorkbench's default folder
     });
     printSummary(results);
     return results.every((r) => r.status === 'pass') ? 0 : 1;

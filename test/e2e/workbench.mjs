@@ -73,11 +73,13 @@ export function isNoise(line) {
  *   env                      merged into code-server's environment, which the extension host inherits
  *                            (HOME and XDG_* already point into runDir, see runEnvironment())
  *   onExtHostLog(type, line) extension-host console lines (all lines also go to <runDir>/logs/exthost.log)
+ *   workspaceTrust           true: Workspace Trust on, so the folder opens untrusted (restricted mode)
  */
 export async function startWorkbench(options) {
   const dirs = prepareRunDir(options);
-  writeSettings(dirs.userData, { ...DEFAULT_SETTINGS, ...options.settings });
-  const server = await startCodeServer(dirs, options.env ?? {});
+  const trust = options.workspaceTrust ? { 'security.workspace.trust.enabled': true } : {};
+  writeSettings(dirs.userData, { ...DEFAULT_SETTINGS, ...options.settings, ...trust });
+  const server = await startCodeServer(dirs, options.env ?? {}, { workspaceTrust: !!options.workspaceTrust });
   let browser;
   try {
     browser = await openBrowser(dirs, server.baseUrl, options);
@@ -141,7 +143,7 @@ function writeSettings(userData, settings) {
 
 // ------------------------------------------------------------------ code-server
 
-async function startCodeServer(dirs, extraEnv) {
+async function startCodeServer(dirs, extraEnv, { workspaceTrust = false } = {}) {
   if (!fs.existsSync(TOOLS.codeServerEntry)) {
     throw new Error('code-server is not installed: run `node test/e2e/setup.mjs`');
   }
@@ -160,7 +162,7 @@ async function startCodeServer(dirs, extraEnv) {
     '--extensions-dir', dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     // A built VS Code ignores extensionDevelopmentPath/extensionTestsPath from the URL unless

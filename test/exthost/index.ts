@@ -7,7 +7,9 @@ import Mocha from 'mocha';
  * the real VS Code, with the real `vscode` API.
  */
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
+  // The runner's --untrusted run picks its tests by name (TSM_EXTHOST_GREP).
+  const grep = process.env.TSM_EXTHOST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec', ...(grep ? { grep } : {}) });
   for (const file of fs.readdirSync(__dirname).sort()) {
     if (file.endsWith('.test.js')) mocha.addFile(path.join(__dirname, file));
   }

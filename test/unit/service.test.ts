@@ -316,7 +316,7 @@ describe('TmuxService state machine', function () {
       await sleep(2000);
       const made = calls().slice(before);
       assert.ok(made.length >= 3 && made.length <= 5, `${made.length} calls in 2 s`);
-      assert.ok(made.every((call) => call.includes('list-panes -a -F #{pane_id} #{pane_dead} #{pane_current_command}')), made.join('\n'));
+      assert.ok(made.every((call) => call.includes('list-panes -a -F #{pane_id} #{pane_pid} #{pane_dead} #{pane_current_command}')), made.join('\n'));
     });
   });
 });

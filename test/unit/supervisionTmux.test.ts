@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Supervisor } from '../../src/core/supervision/supervisor';
 import { TmuxDriver, TmuxLaunch } from '../../src/core/supervision/tmuxDriver';
 import { ExitInfo, UnitSpec } from '../../src/core/supervision/types';
+import { listProcesses, processTree } from '../../src/core/processes';
 import { TmuxService } from '../../src/tmux/service';
 import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
 
@@ -57,8 +58,17 @@ describe('supervision tmux driver', function () {
     const handle = await driver.start(unit('api', 'sleep 300 & sleep 301; wait'), 'start');
     const pids = () => server.tmux('display-message', '-p', '-t', handle, '#{pane_pid}').trim();
     const leader = Number(pids());
+    const programs = processTree(await listProcesses(), leader).slice(1).map((info) => info.pid);
     await driver.stop(handle, { kind: 'signal', signal: 'SIGTERM' });
-    assert.deepEqual(await exitOf(handle), { code: null, signal: 'SIGTERM' });
+    // The signal goes to the programs; their shell then ends by itself (with `wait`'s status).
+    assert.deepEqual(await exitOf(handle), { code: 0, signal: null });
+    assert.deepEqual(programs.filter((pid) => processAlive(pid)), []);
+    const single = await driver.start(unit('web', 'sleep 300'), 'start');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await driver.stop(single, { kind: 'signal', signal: 'SIGTERM' });
+    // A shell that runs the program as its child (dash) reports 128 + 15; one that replaces itself with it (bash), the signal.
+    const ended = await exitOf(single);
+    assert.ok(ended.code === 143 || ended.signal === 'SIGTERM', JSON.stringify(ended));
     const stubborn = await driver.start(unit('db', `trap '' TERM; sleep 300`), 'start');
     await new Promise((resolve) => setTimeout(resolve, 200));
     await driver.stop(stubborn, { kind: 'signal', signal: 'SIGTERM' });

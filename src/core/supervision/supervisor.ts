@@ -104,10 +104,11 @@ export class Supervisor<D = unknown> implements Disposable {
 
   /**
    * Stops `names` (default: all) and everything that depends on them, each only after its
-   * dependents have stopped. Resolves when all of them have.
+   * dependents have stopped. Resolves when all of them have. `alone`: only `names`, leaving their
+   * dependents running (a profile edit that replaces one service under running dependents).
    */
-  async down(names?: readonly string[]): Promise<void> {
-    const wanted = withDependents(this.nodes, this.known(names));
+  async down(names?: readonly string[], options: { readonly alone?: boolean } = {}): Promise<void> {
+    const wanted = options.alone ? new Set(this.known(names)) : withDependents(this.nodes, this.known(names));
     const stopped = new Map<string, Promise<void>>();
     const stopAfterDependents = (name: string): Promise<void> => {
       let done = stopped.get(name);
@@ -607,7 +608,7 @@ export class Supervisor<D = unknown> implements Disposable {
   // ---- after a reload ------------------------------------------------------------------------
 
   private async adopt(unit: Unit<D>, handle: string, saved: UnitRecord): Promise<void> {
-    const seen = await this.driver.inspect(handle);
+    const seen = await this.driver.inspect(handle, unit.spec);
     unit.startedAt = saved.startedAt;
     unit.started = true;
     if (seen.running) {

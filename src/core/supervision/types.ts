@@ -107,8 +107,8 @@ export interface UnitDriver {
   stop(handle: string, how: StopRequest): Promise<void>;
   /** Every exit of a unit the driver started, exactly once each. */
   onExit(listener: (handle: string, exit: ExitInfo) => void): Disposable;
-  /** After a reload: is this handle's process still running, and if not, how did it end (when known)? */
-  inspect(handle: string): Promise<HandleInspection>;
+  /** After a reload: is this handle's process still running, and if not, how did it end (when known)? `unit` is whose handle it was. */
+  inspect(handle: string, unit?: UnitSpec): Promise<HandleInspection>;
 }
 
 /**

@@ -3,6 +3,7 @@ import { InvalidInputError, TmuxError } from '../../tmux/errors';
 import { ExtensionContextServices } from '../context';
 import { Cancelled } from '../pick';
 import { cleanupCommands } from '../gc/commands';
+import { profileCommands } from '../profiles/commands';
 import { snapshotCommands } from '../snapshots/commands';
 import { attach } from './attach';
 import { CAPTURE_SCHEME, capturePane, CaptureDocuments } from './capturePane';
@@ -45,6 +46,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments,
     'tmuxSessionManager.installCli': () => installCli(ctx),
     ...snapshotCommands(ctx),
     ...cleanupCommands(ctx),
+    ...profileCommands(ctx),
   };
 }
 

@@ -1,0 +1,20 @@
+import { ExtensionContextServices } from '../context';
+import { profileController } from './controller';
+
+type Handler = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Profile commands: Up, Down, Apply (the difference first), Restart / Stop Service, Open Profile. */
+export function profileCommands(ctx: ExtensionContextServices): Record<string, Handler> {
+  const controller = () => profileController(ctx);
+  // A window that reloads finds the services of its profile's running session again.
+  setTimeout(() => void controller().adoptRunning(), 500);
+  return {
+    'tmuxSessionManager.up': () => controller().up(),
+    'tmuxSessionManager.down': () => controller().down(),
+    'tmuxSessionManager.applyProfile': (args?: { confirm?: boolean }) => controller().apply(typeof args === 'object' && args !== null && !('kind' in args) ? args : {}),
+    'tmuxSessionManager.restartService': (node?: unknown) => controller().restartService(node),
+    'tmuxSessionManager.stopService': (node?: unknown) => controller().stopService(node),
+    'tmuxSessionManager.openProfile': () => controller().openProfile(),
+    'tmuxSessionManager.serviceStatuses': () => controller().statuses().map((status) => ({ name: status.name, phase: status.state.phase, paneId: status.paneId, restarts: status.restarts, breaker: status.breaker.status })),
+  };
+}
