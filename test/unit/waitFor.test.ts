@@ -176,7 +176,8 @@ describe('waitForOutput and pane output streams', function () {
     assert.equal(format(id, '#{pane_pipe}'), '0');
 
     // The user's pipe-pane replaces ours while we wait: the wait fails, and their pipe stays.
-    const replaced = wait(id, { regex: /x/, timeoutMs: 5000 });
+    // A long timeout: on a loaded machine the replacement must be told apart before it, not raced.
+    const replaced = wait(id, { regex: /x/, timeoutMs: 30_000 });
     await eventually('our pipe to open', () => format(id, '#{pane_pipe}') === '1');
     server.tmux('pipe-pane', '-t', id, 'cat > /dev/null');
     await assert.rejects(replaced, OutputInterruptedError);

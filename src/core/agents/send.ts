@@ -91,6 +91,21 @@ export interface SendPromptOptions {
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_SETTLE_MS = 150;
+/** How long Enter waits for the box to show the end of a long paste (a starved program still reading it). */
+const TAIL_WAIT_CAP_MS = 1500;
+
+/**
+ * Whether the box shows the text's end: its last line with content, spaces ignored (readers join
+ * and trim wrapped lines their own way). Only a wait depends on it; a reader that never shows the
+ * end costs TAIL_WAIT_CAP_MS, nothing else.
+ */
+function showsEnd(draft: string, text: string): boolean {
+  const squeeze = (value: string) => value.replace(/\s+/g, '');
+  const lines = text.split(/\r?\n|\r/).filter((line) => line.trim() !== '');
+  const last = squeeze(lines[lines.length - 1] ?? '').slice(-40);
+  return last === '' || squeeze(draft).endsWith(last);
+}
+
 /** A program that keeps printing (a spinner) is never quiet: Enter goes this long after the paste. */
 const SETTLE_CAP_MS = 600;
 /** A program that printed nothing this long after a paste, with its box still empty, dropped it. */
@@ -317,6 +332,15 @@ class PromptSend {
       if (draft !== undefined && draft !== '') {
         // A paste that showed late gets its settling time from when it showed.
         if (late) await output.quiet(this.settleMs, SETTLE_CAP_MS);
+        // The whole paste must be in before Enter: a program starved of CPU may still be reading
+        // it, and an Enter it reads together with the paste's end counts as a line break (Codex's
+        // rule), which would add one to the message. Its box shows the text's last line once in.
+        const cap = performance.now() + TAIL_WAIT_CAP_MS;
+        while (!showsEnd(draft, this.options.text) && performance.now() < cap && !this.done.signal.aborted) {
+          await output.quiet(VERIFY_QUIET_MS, Math.max(0, Math.min(VERIFY_CAP_MS, cap - performance.now())));
+          draft = reader.readDraft(await this.capture()) ?? draft;
+          if (showsEnd(draft, this.options.text)) await output.quiet(this.settleMs, SETTLE_CAP_MS);
+        }
         return undefined;
       }
       if (draft === undefined) {
