@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Document, YamlNode } from '../../vendor/profileLibraries';
+import { editDistance } from '../../tmux/keys';
 import { sessionNameProblem, suggestSessionName, windowNameProblem } from '../../tmux/names';
 import { backoffProblem, DEFAULT_BACKOFF } from '../supervision/backoff';
 import { breakerProblem, DEFAULT_BREAKER } from '../supervision/breaker';
@@ -352,16 +353,6 @@ function closest(word: string, candidates: readonly string[]): string | undefine
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 function sortIssues(issues: ProfileIssue[]): ProfileIssue[] {
