@@ -59,7 +59,8 @@ describe('Tmux Session Manager in VS Code', function () {
     const id = await execute<string>('newSession', { name: 'alpha', cwd: folder });
     assert.match(id, /^\$\d+$/);
     assert.deepEqual(tmuxLines('list-sessions', '-F', '#{session_name}'), ['alpha']);
-    assert.equal(tmux('display-message', '-p', '-t', id, '#{pane_current_path}').trim(), fs.realpathSync(folder));
+    // tmux reads the folder from the pane's foreground process, which takes a moment to start.
+    await eventually('the pane in the folder', () => tmux('display-message', '-p', '-t', id, '#{pane_current_path}').trim() === fs.realpathSync(folder));
     await eventually('the tree row', () => tsm.treeProvider.getChildren().some((s) => s.id === id));
     await eventually('ok in the status bar', () => /1 session\b/.test(tsm.statusBar.text));
     const item = tsm.treeProvider.getTreeItem(sessionNamed('alpha')!);
