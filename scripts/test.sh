@@ -28,6 +28,9 @@ npx mocha --no-color 2>&1 | tee -a "$log"
 echo "==> extension-host tests in a real VS Code"
 node test/e2e/run-exthost.mjs 2>&1 | tee -a "$log"
 
+echo "==> extension-host tests in an untrusted workspace (Workspace Trust on)"
+node test/e2e/run-exthost.mjs --untrusted 2>&1 | tee -a "$log"
+
 echo "==> UI test in a real browser"
 node test/e2e/run-ui.mjs 2>&1 | tee -a "$log"
 
