@@ -273,11 +273,11 @@ export class ChangeWaiter {
     this.sentinel?.stop();
     const sentinel = new Sentinel(this.spawnWait(aliveChannelFor(this.index)));
     this.sentinel = sentinel;
+    // The timer is the settling time; Date.now() may read a millisecond short of it when it fires.
     sentinel.settle = setTimeout(() => {
-      const askedAt = Date.now();
       void this.handlers
         .confirm()
-        .then(() => sentinel.confirmIfAfterSettling(askedAt))
+        .then(() => sentinel.confirm())
         .catch(() => undefined);
     }, SENTINEL_SETTLE_MS);
   }
@@ -344,7 +344,11 @@ class Sentinel {
   settle: NodeJS.Timeout | undefined;
 
   confirmIfAfterSettling(askedAt: number): void {
-    if (!this.ended && askedAt >= this.spawnedAt + SENTINEL_SETTLE_MS) this.confirmed = true;
+    if (askedAt >= this.spawnedAt + SENTINEL_SETTLE_MS) this.confirm();
+  }
+
+  confirm(): void {
+    if (!this.ended) this.confirmed = true;
   }
 
   stop(): void {
