@@ -17,7 +17,7 @@ import { OneShotQueue, splitLines } from './oneShot';
 import { PANE_ROW, parseSnapshot, snapshotCommands, withWindow } from './snapshot';
 import { formatString, parseRows } from './format';
 import { SAFE_CONTROL_MODE_VERSION, SAFE_SUBSCRIPTION_VERSION, TmuxVersion, versionAtLeast } from './version';
-import { sleep } from './wait';
+import { eventually, sleep } from './wait';
 
 export type ServerState =
   | { readonly kind: 'connecting' }
@@ -80,6 +80,8 @@ const SERVER_LOCK_WAIT_MS = 20_000;
 /** How long a command that starts a server waits for a server that is shutting down to be gone. */
 const SERVER_EXIT_WAIT_MS = 5000;
 
+/** Longer than the waiter takes to report (its sentinel is given 2 s, hooks.ts). */
+const VERDICT_WAIT_MS = 3000;
 const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000, 10_000];
 const DEFAULT_PROGRAM_WATCH_MS = 2000;
 /**
@@ -489,7 +491,7 @@ export class TmuxService {
       this.currentTree = EMPTY_TREE;
       this.treeKey = '';
       this.treeEmitter.fire(this.currentTree);
-      const end = this.takeServerEnd();
+      const end = await this.takeServerEnd();
       this.setState(end ? { kind: 'noServer', lastEnd: end } : { kind: 'noServer' });
       if (end) this.serverEndEmitter.fire(end);
       this.watchForServer();
@@ -500,14 +502,16 @@ export class TmuxService {
   }
 
   /** How the server we were connected to ended, once: a crash only if its process is really gone. */
-  private takeServerEnd(): ServerEnd | undefined {
+  private async takeServerEnd(): Promise<ServerEnd | undefined> {
     const end = this.serverEnd;
     const pid = this.serverPid;
     this.serverEnd = undefined;
     this.serverPid = undefined;
     if (!end) return undefined;
-    if (end.unexpected && pid !== undefined && processAlive(pid)) return { ...end, unexpected: false };
-    return end;
+    if (!end.unexpected || pid === undefined) return end;
+    // A crashed server can still be exiting (dumping core) when its clients are already dropped.
+    const gone = await eventually(() => !processAlive(pid), SERVER_EXIT_WAIT_MS).then(() => true, () => false);
+    return gone ? end : { ...end, unexpected: false };
   }
 
   /**
@@ -528,19 +532,28 @@ export class TmuxService {
     }
   }
 
+  /** Resolves once the waiter has said how the server ended, the server answers, or after VERDICT_WAIT_MS. */
+  private async verdictOrLiveServer(): Promise<void> {
+    let finish = (): void => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    this.serverEndSeen = () => finish();
+    const timer = setTimeout(() => finish(), VERDICT_WAIT_MS);
+    void this.serverAnswers().then((answer) => {
+      if (answer === 'up') finish();
+    });
+    await done;
+    clearTimeout(timer);
+    this.serverEndSeen = undefined;
+  }
+
   /** `link`: the connection that was lost; a report about an earlier one is stale and ignored. */
   private async afterConnectionLost(link: number): Promise<void> {
     if (link !== this.link) return;
-    // Our waiter tells how a server ended; give it a moment when the server's process is gone.
-    if (this.waiter && !this.serverEnd && this.serverPid !== undefined && !processAlive(this.serverPid)) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        this.serverEndSeen = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.serverEndSeen = undefined;
+    // Our waiter tells how a server ended, and tearing down would silence it: wait for its word
+    // unless the server still answers. Whether its process is gone is no guide: a crashing
+    // server has closed its sockets a moment before it is reaped (longer while it dumps core).
+    if (this.waiter && !this.serverEnd) {
+      await this.verdictOrLiveServer();
       if (link !== this.link) return; // Whoever woke us has already started over.
     }
     await this.teardownConnection(false);

@@ -70,9 +70,18 @@ describe('cleanup against real tmux', function () {
   /** A real client attached to the session, in a pseudo-terminal of its own (as a user's terminal would be). */
   async function attachClient(name: string): Promise<void> {
     const command = `tmux -S '${server.socketPath}' -f /dev/null attach -t '=${name.replace(/'/g, `'\\''`)}'`;
-    const client = spawn('script', ['-qfc', command, '/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, TMUX: '', TERM: 'xterm' } });
+    // script runs the command with $SHELL, which may be anything where tests run: say which shell.
+    const client = spawn('script', ['-qfc', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh', TMUX: '', TERM: 'xterm' } });
     clients.push(client);
-    await eventually(`a client attached to ${name}`, () => server.tmux('list-clients', '-F', '#{session_name}').split('\n').includes(name), 5000);
+    let printed = '';
+    client.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
+    client.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
+    client.on('error', (error) => (printed += String(error)));
+    try {
+      await eventually(`a client attached to ${name}`, () => server.tmux('list-clients', '-F', '#{session_name}').split('\n').includes(name), 10_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; script ${client.exitCode === null ? 'still runs' : `exited with ${client.exitCode}`} and printed: ${JSON.stringify(printed.slice(-500))}`);
+    }
   }
 
   it('proposes a session with no activity and no client for longer than the TTL, saying how long', async function () {
