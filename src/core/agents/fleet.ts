@@ -1,4 +1,7 @@
 import type { Disposable } from '../../tmux/emitter';
+import type { ServerAddress } from '../../tmux/server';
+import type { Logger } from '../../tmux/log';
+import type { AgentKind } from './kinds';
 import type { AgentState } from './state';
 import type { SendResult } from './send';
 
@@ -110,6 +113,20 @@ export interface AgentCleanupOutcome {
   readonly done: boolean;
   /** Why it was left (a dirty worktree is never removed). */
   readonly skipped?: string;
+}
+
+/** What an AgentFleet is made from (see openAgentFleet in fleetRuntime.ts). */
+export interface AgentFleetOptions {
+  readonly address: ServerAddress;
+  /** A folder of the extension's (or the CLI's) own, for hook scripts and per-agent settings files. */
+  readonly dataFolder: string;
+  /** Custom kinds from settings or a profile; the built-in ones are always there. */
+  readonly customKinds?: readonly AgentKind[];
+  /** The restoreCommands setting: a kind's resume command (shared with snapshots). */
+  readonly restoreCommands?: Readonly<Record<string, string>>;
+  /** Only the window that holds the server's supervision lock supervises (restarts, timeouts); others only watch. */
+  readonly supervise: boolean;
+  readonly log?: Logger;
 }
 
 export interface AgentFleet extends Disposable {
