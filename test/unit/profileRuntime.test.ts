@@ -84,6 +84,24 @@ describe('profiles: up, down, apply and re-adoption against real tmux', function
         .map(([key, id, pid]) => [key, `${id} ${pid}`]),
     );
 
+  it('builds every window in the profile\'s order, each pane in its folder, with the focused window and pane selected', async function () {
+    fs.mkdirSync(path.join(folder, 'web'));
+    const windows = ['editor', 'servers', 'logs', 'tests', 'shell'];
+    const profile = profileOf(
+      `session: order\nwindows:\n` +
+        windows
+          .map((name, w) => `  - name: ${name}\n${name === 'logs' ? '    focus: true\n' : ''}    panes:\n` + [0, 1, 2].map((p) => `      - cwd: ${p === 1 ? 'web' : '.'}\n${name === 'logs' && p === 2 ? '        focus: true\n' : ''}        command: "echo ${w}.${p}; exec sleep 3600"\n`).join(''))
+          .join(''),
+    );
+    await up(profile);
+    const rows = server.tmux('list-panes', '-s', '-t', '=order', '-F', '#{window_index} #{window_name} #{pane_index} #{b:pane_current_path} #{window_active} #{pane_active}').trim().split('\n');
+    assert.deepEqual(
+      rows.map((row) => row.split(' ').slice(0, 4).join(' ')),
+      windows.flatMap((name, w) => [0, 1, 2].map((p) => `${w} ${name} ${p} ${p === 1 ? 'web' : path.basename(folder)}`)),
+    );
+    assert.deepEqual(rows.filter((row) => row.endsWith(' 1 1')).map((row) => row.split(' ').slice(0, 3).join(' ')), ['2 logs 2'], 'the focused window and its focused pane are the active ones');
+  });
+
   it('brings a 10-service graph four levels deep up in dependency order, and down in reverse with 0 orphans', async function () {
     // level 0: a b; 1: c(a) d(b) e(a,b); 2: f(c) g(d,e); 3: h(f) i(g) j(f,g)
     const graph: Record<string, string[]> = { a: [], b: [], c: ['a'], d: ['b'], e: ['a', 'b'], f: ['c'], g: ['d', 'e'], h: ['f'], i: ['g'], j: ['f', 'g'] };

@@ -266,14 +266,19 @@ export class ProfileRuntime implements Disposable {
       await markPane(this.host.run, byKey.get(key)!.id, pane);
     }
     const windowIds = new Map(live.map((pane) => [pane.windowName, pane.windowId]));
+    const marks: PendingMarks = [];
     for (const window of next.windows) {
       for (const pane of window.panes) {
         if (!diff.added.includes(pane.key)) continue;
         const windowId = windowIds.get(window.name);
-        const id = windowId ? await splitInto(this.host.run, windowId, pane) : await newWindow(this.host.run, this.sessionId, window, pane);
-        if (!windowId) windowIds.set(window.name, (await this.host.run(['display-message', '-p', '-t', id, '#{window_id}']))[0]);
+        if (windowId) {
+          const inWindow = await this.host.run(['list-panes', '-t', windowId, '-F', '#{pane_id}']);
+          await splitInto(this.host.run, windowId, inWindow[inWindow.length - 1], pane, marks);
+        }
+        else windowIds.set(window.name, (await newWindow(this.host.run, this.sessionId, window, pane, marks)).windowId);
       }
     }
+    await Promise.all(marks);
     for (const window of next.windows) if (diff.layouts.includes(window.name)) await setLayout(this.host.run, windowIds.get(window.name)!, window);
 
     this.profileNow = next;
@@ -429,18 +434,29 @@ async function markPane(run: Runner, id: string, pane: ProfilePane): Promise<voi
   ]);
 }
 
-async function splitInto(run: Runner, windowId: string, pane: ProfilePane): Promise<PaneId> {
-  const [id] = await run(['split-window', '-d', '-t', windowId, '-P', '-F', '#{pane_id}', ...paneArgs(pane), ...programOf(pane)]);
-  // Room for the next split (without it each split halves the last pane until none fits), asked
-  // with the marks so the service sends all four in one burst: each round trip is a tmux process.
-  await Promise.all([markPane(run, id, pane), run(['select-layout', '-t', windowId, 'tiled'])]);
+/** Marks still on their way: awaited once the panes are all made, so marking never delays the next split. */
+type PendingMarks = Promise<void>[];
+
+/** The same promise, known to be handled: a build that fails part-way still awaits every mark, but may not get to. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** Splits `after`, so the new pane comes next to it: splitting the window would split its active pane, putting panes in reverse. */
+async function splitInto(run: Runner, windowId: string, after: string, pane: ProfilePane, marks: PendingMarks): Promise<PaneId> {
+  const [id] = await run(['split-window', '-d', '-t', after, '-P', '-F', '#{pane_id}', ...paneArgs(pane), ...programOf(pane)]);
+  marks.push(handled(markPane(run, id, pane)));
+  // Room for the next split: without it each split halves the last pane until none fits.
+  await run(['select-layout', '-t', windowId, 'tiled']);
   return id as PaneId;
 }
 
-async function newWindow(run: Runner, sessionId: string, window: ProfileWindow, pane: ProfilePane): Promise<PaneId> {
-  const [id] = await run(['new-window', '-d', '-t', `${sessionId}:`, '-n', window.name, '-P', '-F', '#{pane_id}', ...paneArgs(pane), ...programOf(pane)]);
-  await markPane(run, id, pane);
-  return id as PaneId;
+async function newWindow(run: Runner, sessionId: string, window: ProfileWindow, pane: ProfilePane, marks: PendingMarks): Promise<{ paneId: PaneId; windowId: string }> {
+  const [line] = await run(['new-window', '-d', '-t', `${sessionId}:`, '-n', window.name, '-P', '-F', '#{pane_id} #{window_id}', ...paneArgs(pane), ...programOf(pane)]);
+  const [paneId, windowId] = line.split(' ');
+  marks.push(handled(markPane(run, paneId, pane)));
+  return { paneId: paneId as PaneId, windowId };
 }
 
 async function setLayout(run: Runner, windowId: string, window: ProfileWindow): Promise<void> {
@@ -458,26 +474,35 @@ async function build(run: Runner, profile: Profile, runStartingServer: Runner): 
     ...paneArgs(firstPane), ...programOf(firstPane),
   ]);
   const [sessionId, windowId, paneId] = line.split(' ');
+  const marks: PendingMarks = [];
   try {
-    await Promise.all([run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]), markPane(run, paneId, firstPane)]);
-    const focus: string[] = [];
+    marks.push(handled(run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]).then(() => undefined)), handled(markPane(run, paneId, firstPane)));
     const fill = async (window: ProfileWindow, id: string, panes: Map<string, string>) => {
-      for (const pane of window.panes.slice(1)) panes.set(pane.key, await splitInto(run, id, pane));
+      let last = panes.get(window.panes[0].key)!;
+      for (const pane of window.panes.slice(1)) {
+        last = await splitInto(run, id, last, pane, marks);
+        panes.set(pane.key, last);
+      }
       await setLayout(run, id, window);
       const focused = window.panes.find((pane) => pane.focus);
       if (focused) await run(['select-pane', '-t', panes.get(focused.key)!]);
-      if (window.focus) focus.push(id);
     };
-    await fill(first, windowId, new Map([[firstPane.key, paneId]]));
-    for (const window of others) {
-      const id = await newWindow(run, sessionId, window, window.panes[0]);
-      const [windowOfPane] = await run(['display-message', '-p', '-t', id, '#{window_id}']);
-      await fill(window, windowOfPane, new Map([[window.panes[0].key, id]]));
-    }
-    if (focus[0]) await run(['select-window', '-t', focus[0]]);
+    // The windows are filled side by side: each split waits only for its own window's layout.
+    // Each new-window is asked before the next, in the profile's order, so their indexes follow it.
+    const windows = [fill(first, windowId, new Map([[firstPane.key, paneId]]))];
+    const created = others.map((window) => newWindow(run, sessionId, window, window.panes[0], marks));
+    others.forEach((window, index) => windows.push(created[index].then(({ paneId: id, windowId: wid }) => fill(window, wid, new Map([[window.panes[0].key, id]])))));
+    const settled = await Promise.allSettled([...windows, ...created]);
+    const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    await Promise.all(marks);
+    const focusIndex = profile.windows.findIndex((window) => window.focus);
+    if (focusIndex === 0) await run(['select-window', '-t', windowId]);
+    else if (focusIndex > 0) await run(['select-window', '-t', (await created[focusIndex - 1]).windowId]);
     return sessionId;
   } catch (error) {
     // Nothing half-built stays behind.
+    await Promise.allSettled(marks);
     await run(['kill-session', '-t', sessionId]).catch(() => undefined);
     throw error;
   }

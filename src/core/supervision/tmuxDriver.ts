@@ -95,8 +95,8 @@ export class TmuxDriver implements UnitDriver, Disposable {
     }
     try {
       if (fresh) await this.run(['set-option', '-p', '-t', paneId, 'remain-on-exit', 'on']);
-      await this.track(unit.name, paneId);
-      await this.options.beforeRun?.(unit, paneId);
+      // Independent round trips, asked together: each start is on a dependent's critical path.
+      await Promise.all([this.track(unit.name, paneId), this.options.beforeRun?.(unit, paneId)]);
     } finally {
       await this.run(['wait-for', '-S', gate]);
     }
