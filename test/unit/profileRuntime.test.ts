@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PaneOutputHub } from '../../src/core/output/outputHub';
 import { parseProfile, Profile } from '../../src/core/profiles/parse';
-import { describeDiff, diffIsEmpty, ProfileHost, ProfileRuntime, UntrustedProfileError } from '../../src/core/profiles/runtime';
+import { describeDiff, diffIsEmpty, ProfileHost, ProfileRuntime, SupervisedElsewhereError, UntrustedProfileError } from '../../src/core/profiles/runtime';
+import { newLeaseToken } from '../../src/core/supervision/lease';
+import { spawnSync } from 'node:child_process';
 import { listProcesses, processTree } from '../../src/core/processes';
 import { TmuxService } from '../../src/tmux/service';
 import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
@@ -255,6 +257,34 @@ windows:
     assert.equal(panes('adopt').get('db')!.split(' ')[0], before.get('db')!.split(' ')[0]);
     assert.equal(server.tmux('list-windows', '-t', '=adopt').trim().split('\n').length, 1);
     await second!.down();
+  });
+
+  it('one process supervises a session: a second is refused while the first lives, and takes over once it lets go or is gone', async function () {
+    const profile = profileOf(`session: leased
+windows:
+  - panes:
+      - { name: db, command: "./svc.sh db 0" }
+`);
+    const windowA = newLeaseToken();
+    const windowB = newLeaseToken();
+    const first = await up(profile, { leaseToken: windowA });
+    await eventually('db running', () => phase(first, 'db') === 'running', 10_000);
+    await assert.rejects(ProfileRuntime.find(host({ leaseToken: windowB }), profile), (error: Error) => error instanceof SupervisedElsewhereError && /supervised by another window \(process \d+\)/.test(error.message));
+    await assert.rejects(up(profile, { leaseToken: windowB }), SupervisedElsewhereError, 'Up from the second window does not start anything either');
+    first.dispose();
+    const second = await ProfileRuntime.find(host({ leaseToken: windowB }), profile);
+    runtimes.push(second!);
+    assert.equal(phase(second!, 'db'), 'running');
+    assert.equal(server.tmux('show-options', '-v', '-t', 'leased', '@tsm-supervisor').trim(), windowB);
+    // A holder whose process has ended (a window that crashed) holds nothing.
+    const gone = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    server.tmux('set-option', '-t', 'leased', '@tsm-supervisor', `${gone}-${Date.now()}-deadbeef`);
+    second!.dispose();
+    const third = await ProfileRuntime.find(host({ leaseToken: windowA }), profile);
+    runtimes.push(third!);
+    assert.equal(server.tmux('show-options', '-v', '-t', 'leased', '@tsm-supervisor').trim(), windowA);
+    assert.equal(log().filter((event) => event.what === 'start').length, 1, 'db was started once, by the first');
+    await third!.down();
   });
 
   it('runs nothing in an untrusted workspace', async function () {

@@ -9,6 +9,7 @@ import { killGracefully, KillTimings } from '../kill';
 import { OutputOpener } from '../output/outputHub';
 import { shellQuote } from '../output/paneOutput';
 import { Clock } from '../supervision/clock';
+import { releaseLease, takeLease } from '../supervision/lease';
 import { realProbes } from '../supervision/probes';
 import { RecordError, SupervisionRecord } from '../supervision/record';
 import { RunOutputTaps } from '../supervision/runOutput';
@@ -39,6 +40,23 @@ export interface ProfileHost {
   readonly mayRunCommands?: () => boolean;
   /** Runs the command that makes the session, starting the server when none runs (default: run). */
   readonly runStartingServer?: Runner;
+  /**
+   * This process's supervision lease token (lease.ts). With one, a session whose services another
+   * live process supervises is not adopted (SupervisedElsewhereError), so two windows never both
+   * restart a service. Without one (tests of one process), no lease is kept.
+   */
+  readonly leaseToken?: string;
+}
+
+/** Another live process (a VS Code window, `tsm up --foreground`) supervises the session's services. */
+export class SupervisedElsewhereError extends Error {
+  constructor(
+    readonly session: string,
+    readonly holder: string,
+  ) {
+    super(`The services of session "${session}" are supervised by another window (process ${holder.split('-')[0]}): use that window, or close it and this one takes over.`);
+    this.name = 'SupervisedElsewhereError';
+  }
 }
 
 /** The profile's commands are not run in a folder the user has not trusted. */
@@ -151,6 +169,8 @@ export class ProfileRuntime implements Disposable {
     if (!sessionId) return undefined;
     const marker = await readOption(host.run, sessionId, PROFILE_OPTION);
     if (!marker) throw new SessionTakenError(profile.session, profile.file);
+    // Before anything is restored: restoring restarts services that died meanwhile.
+    await ProfileRuntime.lease(host, profile, sessionId);
     const runtime = new ProfileRuntime(host, profile, sessionId);
     const live = await readLive(host.run, sessionId);
     runtime.panes = new Map(live.map((pane) => [pane.key, pane.id]));
@@ -182,12 +202,19 @@ export class ProfileRuntime implements Disposable {
       return found;
     }
     const sessionId = await build(host.run, profile, host.runStartingServer ?? host.run);
+    await ProfileRuntime.lease(host, profile, sessionId);
     const runtime = new ProfileRuntime(host, profile, sessionId);
     runtime.panes = new Map((await readLive(host.run, sessionId)).map((pane) => [pane.key, pane.id]));
     onRuntime?.(runtime);
     await runtime.startAll(signal);
     await runtime.hook('onStart');
     return runtime;
+  }
+
+  private static async lease(host: ProfileHost, profile: Profile, sessionId: string): Promise<void> {
+    if (!host.leaseToken) return;
+    const answer = await takeLease(host.run, sessionId, host.leaseToken);
+    if (!answer.held) throw new SupervisedElsewhereError(profile.session, answer.holder);
   }
 
   statuses(): ServiceStatus[] {
@@ -296,6 +323,8 @@ export class ProfileRuntime implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // Hands supervision on at once: a window that waits for the lease need not wait for this process to end.
+    if (this.host.leaseToken) void releaseLease(this.host.run, this.sessionId, this.host.leaseToken).catch(() => undefined);
     this.supervisorEvents.dispose();
     this.supervisor.dispose();
     this.exitSubscription.dispose();

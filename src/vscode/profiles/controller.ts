@@ -1,12 +1,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeDiff, diffIsEmpty, ProfileRuntime, ServiceStatus, UntrustedProfileError } from '../../core/profiles/runtime';
+import { describeDiff, diffIsEmpty, ProfileRuntime, ServiceStatus, SupervisedElsewhereError, UntrustedProfileError } from '../../core/profiles/runtime';
+import { newLeaseToken } from '../../core/supervision/lease';
 import { parseProfile, Profile, ProfileError } from '../../core/profiles/parse';
 import { describeExit } from '../../core/supervision/supervisor';
 import { UnitEvent } from '../../core/supervision/types';
 import { Pane } from '../../tmux/model';
 import { ExtensionContextServices } from '../context';
 import { outputHub } from '../outputs';
+
+/** How often a window that does not supervise a running profile session looks whether it may take over. */
+const ADOPT_RETRY_MS = 5000;
 
 const controllers = new WeakMap<ExtensionContextServices, ProfileController>();
 
@@ -34,6 +38,12 @@ export class ProfileController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly statusItem = vscode.window.createStatusBarItem('tmuxSessionManager.services', vscode.StatusBarAlignment.Left, 99);
   private adopted = false;
+  private disposed = false;
+  private adoptAttempts = 0;
+  /** This window's supervision lease (lease.ts): one window restarts a session's services. */
+  private readonly leaseToken = newLeaseToken();
+  /** Set while another window supervises this folder's session: tries again, to take over once it is gone. */
+  private adoptRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly ctx: ExtensionContextServices) {
     this.statusItem.name = 'Tmux Services';
@@ -86,6 +96,7 @@ export class ProfileController implements vscode.Disposable {
       output: outputHub(service).open,
       log: (line: string) => this.ctx.log.info(line),
       mayRunCommands: () => vscode.workspace.isTrusted,
+      leaseToken: this.leaseToken,
     };
   }
 
@@ -170,6 +181,8 @@ export class ProfileController implements vscode.Disposable {
   async adoptRunning(): Promise<void> {
     if (this.adopted) return;
     this.adopted = true;
+    clearTimeout(this.adoptRetry);
+    this.adoptRetry = undefined;
     try {
       const uri = await this.findProfileFile();
       if (!uri) return;
@@ -178,6 +191,15 @@ export class ProfileController implements vscode.Disposable {
       if (runtime) this.track(runtime);
     } catch (error) {
       this.ctx.log.info(`No profile session adopted: ${(error as Error).message}`);
+      if (error instanceof SupervisedElsewhereError && !this.disposed) {
+        // No event says that a window closed: look again now and then (only while another window
+        // supervises); soon at first, since a reloading window's old process takes a moment to end.
+        this.adoptAttempts++;
+        this.adoptRetry = setTimeout(() => {
+          this.adopted = false;
+          void this.adoptRunning();
+        }, this.adoptAttempts <= 4 ? 250 : ADOPT_RETRY_MS);
+      }
     }
   }
 
@@ -195,6 +217,8 @@ export class ProfileController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.adoptRetry);
     this.subscriptions.forEach((subscription) => subscription.dispose());
   }
 
