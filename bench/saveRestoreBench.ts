@@ -159,7 +159,7 @@ export async function buildSessions(server: PrivateServer, specs: readonly Sessi
 // Environment, processes, peers
 
 /** The temporary HOME, XDG folders, shell and socket folder of `server`, for tools we start. */
-function isolatedEnv(server: PrivateServer): NodeJS.ProcessEnv {
+export function isolatedEnv(server: PrivateServer): NodeJS.ProcessEnv {
   const keys = ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_CACHE_HOME', 'SHELL', 'TMUX_TMPDIR'];
   return Object.fromEntries(keys.map((key) => [key, server.env[key]]));
 }
@@ -186,7 +186,7 @@ async function withEnv<T>(overrides: NodeJS.ProcessEnv, body: () => Promise<T>):
   }
 }
 
-function runProgram(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<string> {
+export function runProgram(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
@@ -199,7 +199,7 @@ function runProgram(file: string, args: readonly string[], env: NodeJS.ProcessEn
 }
 
 /** `tmuxp 1.27.0, libtmux 0.21.0`, or undefined when tmuxp is not installed. */
-async function tmuxpVersion(): Promise<string | undefined> {
+export async function tmuxpVersion(): Promise<string | undefined> {
   try {
     return (await runProgram('tmuxp', ['--version'], process.env, 20_000)).trim();
   } catch (error) {

@@ -17,7 +17,7 @@ function build(z: typeof Z) {
     tcp: z.union([z.number().int().min(1).max(65535), z.string()]).describe('Passes when this port (or "host:port") accepts a connection.').optional(),
     output: z.string().describe('A regular expression; passes when the pane prints a match (new output only).').optional(),
     command: command.describe('Passes when this shell command exits 0.').optional(),
-    interval: duration.describe('Between attempts. Default 1s.').optional(),
+    interval: duration.describe('Between attempts. Default 200ms for a readiness probe (it runs only while the service starts), 1s for a health probe.').optional(),
     timeout: duration.describe('One attempt that takes longer fails. Default 1s.').optional(),
     initialDelay: duration.describe('From the start to the first attempt. Default 0.').optional(),
     startPeriod: duration.describe('Failures in this time after a start do not count. Default 0.').optional(),

@@ -131,6 +131,12 @@ export function describeCheck(check: ProbeCheck): string {
 }
 
 export const PROBE_DEFAULTS = { intervalMs: 1000, timeoutMs: 1000, initialDelayMs: 0, startPeriodMs: 0, failureThreshold: 3 } as const;
+/**
+ * A readiness probe's default interval. It runs only until the service is ready, and every wait
+ * between attempts is a wait on the dependents' critical path: at 200 ms a readiness is noticed
+ * about 100 ms after it happens, for five attempts a second while starting.
+ */
+export const READINESS_INTERVAL_MS = 200;
 
 export function probeProblem(spec: ProbeSpec): string | undefined {
   const { check } = spec;

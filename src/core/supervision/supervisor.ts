@@ -3,7 +3,7 @@ import { attemptAfterRun, BackoffPolicy, backoffProblem, DEFAULT_BACKOFF, jitter
 import { beginTrial, BreakerPolicy, breakerProblem, BreakerState, CLOSED, DEFAULT_BREAKER, recordFailure, recordSuccess } from './breaker';
 import { Clock, Random, systemClock, TimerSlot } from './clock';
 import { checkGraph, DependencyCondition, GraphNode, startOrder, withDependencies, withDependents } from './graph';
-import { describeCheck, PROBE_DEFAULTS, ProbeLoop, probeProblem, ProbeRunner, realProbes } from './probes';
+import { describeCheck, PROBE_DEFAULTS, ProbeLoop, probeProblem, ProbeRunner, READINESS_INTERVAL_MS, realProbes } from './probes';
 import { parseRecord, RECORD_VERSION, SupervisionRecord, UnitRecord } from './record';
 import { ExitInfo, ProbeResult, StartMode, StopRequest, StopWhy, UnitDriver, UnitEvent, UnitSpec, UnitState, UnitStatus } from './types';
 
@@ -363,7 +363,7 @@ export class Supervisor<D = unknown> implements Disposable {
     if (ready && !unit.ready) {
       // The handle is news to dependents waiting for `started`.
       this.setState(unit, { phase: 'starting', mode: unit.mode, handle: unit.handle! });
-      unit.readyLoop = new ProbeLoop(this.clock, this.probes, ready, unit.spec.name, unit.handle!, (result) => {
+      unit.readyLoop = new ProbeLoop(this.clock, this.probes, { ...ready, intervalMs: ready.intervalMs ?? READINESS_INTERVAL_MS }, unit.spec.name, unit.handle!, (result) => {
         unit.lastProbe = result;
         if (!result.ok) return true;
         this.becameReady(unit);
