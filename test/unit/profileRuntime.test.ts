@@ -302,24 +302,63 @@ windows:
     assert.equal(fs.readFileSync(path.join(folder, 'stopped'), 'utf8').trim(), 'onStop');
   });
 
-  it('loses no command when the login shell starts slowly (100 services, a startup file that sleeps 1 s)', async function () {
-    fs.writeFileSync(path.join(process.env.HOME!, '.profile'), 'sleep 1\n');
+  it('loses no command when the login shell starts slowly (200 starts, a startup file that sleeps 3 s)', async function () {
+    this.timeout(120_000);
+    fs.writeFileSync(path.join(process.env.HOME!, '.profile'), 'sleep 3\n');
     try {
-      const windows = [0, 1, 2, 3, 4].map((w) => `  - name: w${w}\n    panes:\n${Array.from({ length: 20 }, (_, p) => `      - { name: n${w * 20 + p}, command: "echo n${w * 20 + p} >> started; exec sleep 300" }\n`).join('')}`);
+      const windows = [0, 1, 2, 3, 4].map((w) => `  - name: w${w}\n    panes:\n${Array.from({ length: 20 }, (_, p) => `      - { name: n${w * 20 + p}, command: "echo n${w * 20 + p} $$ >> started; exec sleep 300" }\n`).join('')}`);
       const runtime = await up(profileOf(`session: slow\nwindows:\n${windows.join('')}`));
-      const lines = await eventually(
-        '100 commands to run',
-        () => {
-          const text = fs.existsSync(path.join(folder, 'started')) ? fs.readFileSync(path.join(folder, 'started'), 'utf8').trim().split('\n') : [];
-          return text.length >= 100 ? text : undefined;
-        },
-        30_000,
-      );
-      assert.equal(new Set(lines).size, 100);
+      const started = (count: number) => () => {
+        const text = fs.existsSync(path.join(folder, 'started')) ? fs.readFileSync(path.join(folder, 'started'), 'utf8').trim().split('\n') : [];
+        return text.length >= count ? text : undefined;
+      };
+      await eventually('100 first starts', started(100), 60_000);
+      // Each restart goes through the slow login shell again.
+      await Promise.all(runtime.statuses().map((status) => runtime.restart(status.name)));
+      const lines = await eventually('100 restarts', started(200), 60_000);
+      assert.equal(new Set(lines).size, 200, 'every start ran its command once, as its own process');
+      assert.equal(new Set(lines.map((line) => line.split(' ')[0])).size, 100);
       await runtime.down();
     } finally {
       fs.rmSync(path.join(process.env.HOME!, '.profile'), { force: true });
     }
+  });
+
+  it('reports every exit exactly across 500 runs: 0, 1, 127, 130, 143 and SIGKILL in turn', async function () {
+    this.timeout(240_000);
+    // Each run of a service takes the next outcome in turn and writes down which, before it ends.
+    fs.writeFileSync(
+      path.join(folder, 'outcome.sh'),
+      `n=$(cat "count-$1" 2>/dev/null || echo 0); echo $((n + 1)) > "count-$1"
+case $((n % 6)) in 0) o=0;; 1) o=1;; 2) o=127;; 3) o=130;; 4) o=143;; 5) o=KILL;; esac
+echo "$o" >> "expected-$1"
+case $o in KILL) kill -9 $$;; 127) exec no-such-program-here;; *) exit $o;; esac
+`,
+    );
+    const services = 10;
+    const runs = 50;
+    const profile = profileOf(
+      `session: many\nwindows:\n  - panes:\n` +
+        Array.from({ length: services }, (_, i) => `      - { name: x${i}, command: "exec sh ./outcome.sh x${i}", restart: always, backoff: { initialDelay: 0, maxDelay: 0 }, breaker: { failures: 100000, window: 1s } }\n`).join(''),
+    );
+    const seen = new Map<string, string[]>();
+    const runtime = await up(profile, {});
+    runtime.onDidChangeState((event) => {
+      if (event.state.phase !== 'restarting' || event.previous.phase === 'restarting') return;
+      const exit = runtime.statuses().find((status) => status.name === event.unit)!.lastExit!;
+      const list = seen.get(event.unit) ?? [];
+      list.push(exit.signal ? exit.signal.replace('SIG', '') : String(exit.code));
+      seen.set(event.unit, list);
+    });
+    await eventually(`${services * runs} exits`, () => [...seen.values()].every((list) => list.length >= runs) && seen.size === services, 200_000);
+    await runtime.down();
+    let total = 0;
+    for (const [unit, reported] of seen) {
+      const expected = fs.readFileSync(path.join(folder, `expected-${unit}`), 'utf8').trim().split('\n');
+      assert.deepEqual(reported.join(" "), expected.slice(0, reported.length).join(" "), `${unit}: each exit reported as it happened, once, in order`);
+      total += reported.length;
+    }
+    assert.ok(total >= services * runs, `${total} exits`);
   });
 });
 
