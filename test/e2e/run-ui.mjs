@@ -114,6 +114,7 @@ const TEXT = {
   down: 'Tmux: Down',
   serviceStarting: /starting · /, // the label and its description run together in innerText
   serviceReady: /ready · /,
+  serviceRestarting: /restarting in \d+ s · /,
   breakerOpenRow: /failed \(breaker open, trial at \d\d:\d\d:\d\d\)/,
   breakerOpenStatus: /tmux: flaky failing \(breaker open\)/,
   breakerOpenNotice: /Service "flaky" failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
@@ -153,7 +154,7 @@ const CHECKS = [
   { id: 'l', title: 'Reload Window while a script churns a 20-session server: the server survives, each reload shows it within 2 s, and a later server is found', run: checkReloadUnderChurn },
   { id: 'gc', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
   { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
-  { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a crash-looping one shows its breaker open in the tree, the status bar and a notification', run: checkProfileUp },
+  { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a killed one restarts; a crash-looping one shows its breaker open in the tree, the status bar and a notification; a reload adopts them', run: checkProfileUp },
 ];
 
 async function checkShowMetrics({ page, tmux, screenshot }) {
@@ -743,6 +744,19 @@ windows:
     throw new Error(`${error.message}; rows: ${seen.map((t) => `"${t}"`).join(', ')}`);
   });
   report(`tree: ${ready.map((t) => `"${t}"`).join(', ')}`);
+  // A service whose process is killed restarts (after its backoff) and becomes ready again.
+  const apiPid = Number((await tmux('list-panes', '-t', '=shop:services', '-F', '#{@tsm-profile-pane} #{pane_pid}')).match(/^api (\d+)$/m)?.[1]);
+  if (!apiPid) throw new Error('no pane of api in tmux');
+  process.kill(apiPid, 'SIGKILL');
+  const restarting = await waitFor('the api row saying "restarting in N s"', async () => (await rowTexts()).find((t) => /api/.test(t) && TEXT.serviceRestarting.test(t)), 10_000);
+  report(`after SIGKILL of api's process: "${restarting}"`);
+  await screenshot('ui-p1-restarting');
+  const again = await waitFor('api ready again', async () => (await rowTexts()).find((t) => /api/.test(t) && TEXT.serviceReady.test(t)), 20_000);
+  report(`then: "${again}"`);
+  const alive = await waitFor('the api row no longer saying its pane exited', async () => (await rowTexts()).find((t) => /^api/.test(t) && TEXT.serviceReady.test(t) && !/exited/.test(t)), 5_000).catch(async (error) => {
+    throw new Error(`${error.message}; rows: ${(await rowTexts()).join(' | ')}; tmux: ${(await tmux('list-panes', '-t', '=shop:services', '-F', '#{@tsm-profile-pane} #{pane_id} #{pane_pid} dead=#{pane_dead} #{pane_current_command}')).trim().replace(/\n/g, ' | ')}`);
+  });
+  report(`and its pane alive: "${alive}"`);
   const open = await waitFor('the flaky row saying its breaker is open', async () => (await rowTexts()).find((t) => TEXT.breakerOpenRow.test(t)), 40_000);
   report(`tree: "${open}"`);
   const status = await waitFor('the services status item', async () => {
@@ -763,6 +777,21 @@ windows:
   const picture = await screenshot('ui-p1-breaker-open');
   report(`wrote ${picture}`);
   await closeNotificationCenter(page);
+  // A reloaded window adopts the running services: same processes, the breaker still open.
+  const processesBefore = (await tmux('list-panes', '-t', '=shop:services', '-F', '#{@tsm-profile-pane} #{pane_id} #{pane_pid}')).trim();
+  await runPaletteCommand(page, TEXT.reloadWindow);
+  const reloadedAt = Date.now();
+  await page.locator(UI.statusItem).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+  await page.locator(UI.statusItem).waitFor({ state: 'visible', timeout: RELOAD_TIMEOUT_MS });
+  const activeAt = Date.now();
+  await openTmuxView(page);
+  const adopted = await waitFor('after the reload: two services ready and flaky with its breaker open', async () => {
+    const rows = await rowTexts();
+    return rows.filter((t) => TEXT.serviceReady.test(t)).length >= 2 && rows.some((t) => TEXT.breakerOpenRow.test(t)) && rows;
+  }, 20_000);
+  report(`reload: services adopted ${Date.now() - activeAt} ms after the extension's status item showed again (${Date.now() - reloadedAt} ms after Reload Window): ${adopted.filter((t) => /ready|breaker/.test(t)).map((t) => `"${t}"`).join(', ')}`);
+  const processesAfter = (await tmux('list-panes', '-t', '=shop:services', '-F', '#{@tsm-profile-pane} #{pane_id} #{pane_pid}')).trim();
+  if (processesAfter !== processesBefore) throw new Error(`the reload started something again:\nbefore:\n${processesBefore}\nafter:\n${processesAfter}`);
   await runPaletteCommand(page, TEXT.down);
   await waitFor('the session "shop" closed', async () => !(await sessionNames(tmux).catch(() => [])).includes('shop'), 20_000);
   fs.rmSync(file, { force: true });

@@ -246,8 +246,11 @@ export class ProfileController implements vscode.Disposable {
   }
 
   private changed(runtime: ProfileRuntime, event: UnitEvent): void {
-    this.repaint();
     const state = event.state;
+    // A service started again in its pane (respawn-pane) fires no tmux hook that the tree follows;
+    // without a reading now, its row would say "exited" until the next program watch.
+    if ((state.phase === 'starting' || state.phase === 'running') && state.phase !== event.previous.phase) this.ctx.service().requestSnapshot();
+    this.repaint();
     if (state.phase === 'failed' && event.previous.phase !== 'failed') {
       const why = state.reason === 'breakerOpen' ? `failing (breaker open, trial at ${clock(state.trialAt!)})` : `failed: ${state.message}`;
       void vscode.window.showErrorMessage(`Service "${event.unit}" ${why}`, 'Restart', 'Show Output', 'Open Profile').then((choice) => {
