@@ -44,6 +44,9 @@ const UI = {
   // "<publisher>.<name>.<status item id>", an id with dots: only the attribute form matches it
   statusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.health"]',
   servicesStatusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.services"]',
+  agentsTree: '[id="workbench.view.extension.tmuxSessionManager"] .monaco-list[aria-label="Agents"]',
+  agentsStatusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.agentsWaiting"]',
+  activeTerminalTab: '.terminal-tabs-entry.is-active, .single-terminal-tab',
   quickInput: '.quick-input-widget',
   contextMenu: '.context-view .monaco-menu',
   contextMenuItem: '.action-item .action-label',
@@ -117,6 +120,17 @@ const TEXT = {
   breakerOpenRow: /failed \(breaker open, trial at \d\d:\d\d:\d\d\)/,
   breakerOpenStatus: /tmux: flaky failing \(breaker open\)/,
   breakerOpenNotice: /Service "flaky" failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
+  // src/vscode/agents/ (describe.ts, commands.ts, controller.ts) and package.json
+  spawnAgents: 'Tmux: Spawn Agents',
+  agentWorking: /working/,
+  agentPermission: /waiting: permission Bash/,
+  agentDone: /\bdone\b/,
+  agentIdle: /\bidle\b/,
+  agentsWaiting: /1 agent waiting/,
+  permissionNotice: /Agent "scripted-alpha" asks permission to use Bash/,
+  focus: 'Focus',
+  sendPrompt: 'Send Prompt',
+  sendSubmitted: /scripted-gamma: .*submitted/i,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -154,6 +168,7 @@ const CHECKS = [
   { id: 'gc', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
   { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
   { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a crash-looping one shows its breaker open in the tree, the status bar and a notification', run: checkProfileUp },
+  { id: 'a1', title: 'Spawn Agents from the palette (3 stand-ins with worktrees): the Agents view shows them working, one waiting with its permission, one done; the notification\'s Focus attaches to the pane; Send Prompt from a row arrives', run: checkAgents },
 ];
 
 async function checkShowMetrics({ page, tmux, screenshot }) {
@@ -768,6 +783,118 @@ windows:
   fs.rmSync(file, { force: true });
 }
 
+/**
+ * Three scripted stand-in agents (test/fixtures/agents/scripted, configured as the custom kind
+ * "scripted"; each follows the scenario named after its session, and moves on when the check
+ * writes its ".go" file) spawned from the palette in the workspace, made a git repository here.
+ */
+async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  const git = (...args) => execFileText('git', args, workspace);
+  if (!fs.existsSync(path.join(workspace, '.git'))) {
+    await git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(workspace, 'README.md'), '# shop\n');
+    await git('add', 'README.md');
+    await git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'start');
+  }
+  const go = (task) => fs.writeFileSync(path.join(agentScripts, `scripted-${task}.go`), '');
+  const wait = (task) => `wait ${path.join(agentScripts, `scripted-${task}.go`)}`;
+  const scenario = (name, lines) => fs.writeFileSync(path.join(agentScripts, name), lines.join('\n'));
+  scenario('scripted-alpha.txt', ['hook SessionStart', 'hook UserPromptSubmit', 'hook PreToolUse', wait('alpha'), 'hook PermissionRequest', 'hook Notification.permission_prompt', 'hang']);
+  scenario('scripted-beta.txt', ['hook SessionStart', 'hook UserPromptSubmit', wait('beta'), 'hook Stop', 'hook SessionEnd', 'exit 0']);
+  scenario('scripted-gamma.txt', ['hook SessionStart', 'hook UserPromptSubmit', wait('gamma'), 'hook Stop']);
+  scenario('scripted-gamma.after', ['hook UserPromptSubmit', 'sleep 300', 'hook Stop']);
+
+  await openTmuxView(page);
+  await runPaletteCommand(page, TEXT.spawnAgents);
+  await pickRowMentioning(page, 'scripted');
+  await answerInputBox(page, 'alpha, beta, gamma');
+  await pickRowMentioning(page, 'Yes'); // a worktree per agent
+  await answerInputBox(page, ''); // no first prompt
+  const agentRows = async () => (await page.locator(`${UI.agentsTree} ${UI.treeRow}`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  const rowOf = async (task) => (await agentRows()).find((t) => t.startsWith(`${task} `));
+  const working = await waitFor('three agent rows saying "working"', async () => {
+    const rows = await agentRows();
+    return rows.filter((t) => TEXT.agentWorking.test(t)).length === 3 && rows;
+  }, 30_000);
+  report(`Agents view: ${working.map((t) => `"${t}"`).join(', ')}`);
+  const worktrees = await git('worktree', 'list');
+  if (worktrees.trim().split('\n').length !== 4) throw new Error(`git lists no worktree per agent:\n${worktrees}`);
+  report(`git worktree list: ${worktrees.trim().split('\n').length - 1} agent worktrees`);
+  await page.mouse.move(1, 1);
+  await screenshot('ui-a1-agents-working');
+
+  go('alpha');
+  const waiting = await waitFor('alpha waiting for permission', async () => {
+    const text = await rowOf('alpha');
+    return text && TEXT.agentPermission.test(text) && text;
+  });
+  report(`row: "${waiting}"`);
+  const status = await waitFor('the waiting agents in the status bar', async () => {
+    const text = ((await page.locator(UI.agentsStatusItem).textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
+    return TEXT.agentsWaiting.test(text) && text;
+  });
+  report(`status bar: "${status}"`);
+  go('beta');
+  const done = await waitFor('beta done', async () => {
+    const text = await rowOf('beta');
+    return text && TEXT.agentDone.test(text) && text;
+  });
+  report(`row: "${done}"`);
+  await page.keyboard.press('Escape');
+  await page.mouse.move(1, 1);
+  const notice = await waitForNotification(page, TEXT.permissionNotice);
+  report(`notification: "${notice}"`);
+  await page.waitForTimeout(300);
+  const picture = await screenshot('agents-view');
+  report(`wrote ${picture}`);
+
+  // The notification's Focus: an attach terminal on alpha's own pane.
+  const item = page.locator(UI.notificationItem).filter({ hasText: TEXT.permissionNotice }).first();
+  await item.hover();
+  await item.locator(UI.notificationButton).filter({ hasText: new RegExp(`^${TEXT.focus}$`) }).first().click();
+  const alphaPane = (await tmux('list-panes', '-t', '=scripted-alpha', '-F', '#{pane_id}')).trim().split('\n')[0];
+  const client = await waitFor('a client attached to scripted-alpha, on its agent pane', async () => {
+    const clients = (await tmux('list-clients', '-F', '#{client_session} #{pane_id}')).trim().split('\n');
+    return clients.find((line) => line === `scripted-alpha ${alphaPane}`);
+  });
+  const tab = await page.locator(UI.activeTerminalTab).first().innerText().catch(() => '?');
+  report(`tmux client: "${client}"; terminal tab "${tab.replace(/\s+/g, ' ').trim()}"`);
+  await closeNotificationCenter(page);
+  await page.waitForTimeout(300);
+  await screenshot('ui-a1-focused');
+
+  // Send Prompt from gamma's row, once it is idle.
+  go('gamma');
+  await waitFor('gamma idle', async () => TEXT.agentIdle.test((await rowOf('gamma')) ?? ''));
+  const gammaRow = page.locator(`${UI.agentsTree} ${UI.treeRow}`).filter({ has: page.locator(UI.rowLabel, { hasText: /^gamma$/ }) }).first();
+  await gammaRow.hover();
+  await gammaRow.locator(`${UI.actionLabel}[aria-label^="${TEXT.sendPrompt}"]`).click();
+  const text = 'Add a test for `parse()` and keep $(echo this) as written';
+  await answerInputBox(page, text);
+  const sent = await waitForNotification(page, TEXT.sendSubmitted);
+  const received = path.join(agentScripts, 'scripted-gamma.received');
+  await waitFor('the prompt in the agent', () => fs.existsSync(received));
+  const got = fs.readFileSync(received, 'utf8');
+  if (got !== `${text}\n`) throw new Error(`the agent received ${JSON.stringify(got)}, not the prompt`);
+  report(`notification: "${sent}"; the agent received the prompt byte for byte`);
+  await closeNotificationCenter(page);
+}
+
+/** Runs a program in `cwd` and resolves to its output; rejects with its stderr. */
+function execFileText(program, args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${program} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
+  });
+}
+
 function processAlive(pid) {
   try {
     return !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -1191,6 +1318,10 @@ async function main() {
   log(`run folder ${runDir}`);
   log(`private tmux socket ${server.socketName}`);
   const settings = testSettings({ socketName: server.socketName, runDir });
+  // Check a1's agents: a stand-in claude that follows the scenario named after its session.
+  const agentScripts = path.join(runDir, 'agent-scripts');
+  fs.mkdirSync(agentScripts, { recursive: true });
+  const scripted = `${path.join(extDir, 'test', 'fixtures', 'agents', 'scripted')} ${agentScripts}`;
   let workbench;
   try {
     workbench = await startWorkbench({
@@ -1203,6 +1334,7 @@ async function main() {
         'git.openRepositoryInParentFolders': 'never',
         'workbench.secondarySideBar.defaultVisibility': 'hidden', // room for the tree in screenshots
         'terminal.integrated.gpuAcceleration': 'off', // xterm's DOM renderer: terminal text readable by the test
+        'tmuxSessionManager.agents.customKinds': [{ name: 'scripted', command: scripted, resumeCommand: `${scripted} --continue`, hooksLike: 'claude' }],
       },
       env: testEnv({ socketName: server.socketName, runDir }),
     });
@@ -1220,6 +1352,7 @@ async function main() {
       dataDir: settings['tmuxSessionManager.dataDir'],
       socketName: server.socketName,
       workspace: path.join(runDir, 'workspace'), // startWorkbench's default folder
+      agentScripts,
     });
     printSummary(results);
     return results.every((r) => r.status === 'pass') ? 0 : 1;
@@ -1254,7 +1387,7 @@ async function waitForExtension(page, workbench) {
 function clearOldScreenshots() {
   if (!fs.existsSync(SCREENSHOT_DIR)) return;
   for (const file of fs.readdirSync(SCREENSHOT_DIR)) {
-    if (/^ui-.*\.png$|^(tree-and-status|snapshots-view|restored|after-reboot-offer|after-reboot-restored)\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
+    if (/^ui-.*\.png$|^(tree-and-status|snapshots-view|restored|after-reboot-offer|after-reboot-restored|agents-view)\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
   }
 }
 
