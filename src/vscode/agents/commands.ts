@@ -71,7 +71,7 @@ export function agentCommands(ctx: ExtensionContextServices, controller: AgentsC
     },
     // For scripts and tests: what the view shows, as data.
     'tmuxSessionManager.agentStates': async () => {
-      const fleet = controller.peek() ?? (await controller.open());
+      const fleet = await controller.settled();
       return (fleet?.list() ?? []).map((agent) => ({ session: agent.record.session, task: agent.record.task, kind: agent.record.kind, state: agent.state.state, text: stateText(agent.state), pane: agent.pane, branch: agent.record.branch, worktree: agent.record.worktree, lastMessage: agent.lastMessage }));
     },
     'tmuxSessionManager.agentNotices': () => [...controller.notices],

@@ -5,6 +5,7 @@ import { AgentKind, AgentKindError, customKind, CustomKindSpec } from '../../cor
 import type { AgentState } from '../../core/agents/state';
 import { findById } from '../../tmux/model';
 import { ExtensionContextServices } from '../context';
+import { outputHub } from '../outputs';
 import { NOTIFYING_STATES, transitionMessage } from './describe';
 import { openFleet } from './openFleet';
 import { AGENTS_VIEW_ID, AgentTreeProvider } from './view';
@@ -56,6 +57,8 @@ export class AgentsController implements vscode.Disposable {
   /** The leftovers offer of the last reconcile, for tests: how many candidates it named. */
   lastLeftoverOffer: number | undefined;
   private generation = 0;
+  private followed: unknown;
+  private serverSubscription: { dispose(): void } | undefined;
 
   constructor(
     private readonly ctx: ExtensionContextServices,
@@ -69,8 +72,9 @@ export class AgentsController implements vscode.Disposable {
   /** The fleet, opened on first use; throws a sentence that says why when there is none. */
   async fleet(): Promise<AgentFleet> {
     const fleet = this.current ?? (await (this.opening ?? this.open()));
-    if (!fleet) throw new Error(this.unavailable ?? 'The agents of this tmux server could not be followed; see the Tmux log.');
-    return fleet;
+    if (fleet) return fleet;
+    if (this.ctx.service().state.kind === 'noServer') throw new Error('Agents run in a tmux server, and none is running: start one with "Tmux: New Session…", then try again.');
+    throw new Error(this.unavailable ?? 'The agents of this tmux server could not be followed; see the Tmux log.');
   }
 
   /** The fleet if it is open, without opening one (for views and menus). */
@@ -78,10 +82,16 @@ export class AgentsController implements vscode.Disposable {
     return this.current;
   }
 
+  /** The open fleet, after any opening under way has settled; never opens one itself. */
+  async settled(): Promise<AgentFleet | undefined> {
+    return this.current ?? (await this.opening);
+  }
+
   /** (Re)opens the fleet for the current server; the previous one is disposed first. */
   open(): Promise<AgentFleet | undefined> {
     const generation = ++this.generation;
     this.close();
+    this.followServer();
     this.opening = this.openFor(generation).finally(() => {
       if (generation === this.generation) this.opening = undefined;
     });
@@ -97,9 +107,18 @@ export class AgentsController implements vscode.Disposable {
         dataFolder: path.join(settings.dataDir, 'agents'),
         customKinds: this.customKinds(),
         restoreCommands: settings.restoreCommands,
-        // The engine keeps its supervision in tmux records; this window supervises the agents it
-        // can see, and a second window on the same server only watches once the engine says so.
+        // There is no lock yet that names one window the supervisor of a server, so every window
+        // supervises (restarts and timeouts); the engine's records live in tmux, shared by all.
         supervise: true,
+        // The window's own connection, shared: no second client, and the pane pipes are shared too.
+        tmux: {
+          run: (argv) => service.run(argv),
+          runStartingServer: (argv) => service.runStartingServer(argv),
+          onTree: service.onDidChangeTree,
+          tree: () => service.tree,
+          output: outputHub(service).open,
+        },
+        kill: { interruptWaitMs: settings.interruptWaitMs, terminateWaitMs: settings.terminateWaitMs },
         log: {
           trace: (message: string) => this.ctx.log.trace(message),
           info: (message: string) => this.ctx.log.info(message),
@@ -123,6 +142,20 @@ export class AgentsController implements vscode.Disposable {
       this.ctx.log.warn(`agents: ${this.unavailable}`);
       return undefined;
     }
+  }
+
+  /**
+   * The engine needs a running server to open; without one the view stays empty until a server
+   * starts (a session made anywhere), and then the fleet opens by itself.
+   */
+  private followServer(): void {
+    const service = this.ctx.service();
+    if (this.followed === service) return;
+    this.serverSubscription?.dispose();
+    this.followed = service;
+    this.serverSubscription = service.onDidChangeState(() => {
+      if (service.state.kind === 'ok' && !this.current && !this.opening) void this.open();
+    });
   }
 
   /** The custom kinds from the setting; a bad entry is skipped and said once, with what to change. */
@@ -225,6 +258,7 @@ export class AgentsController implements vscode.Disposable {
 
   dispose(): void {
     this.generation++;
+    this.serverSubscription?.dispose();
     this.close();
     this.disposables.forEach((disposable) => disposable.dispose());
   }

@@ -1,10 +1,7 @@
 import type { AgentFleet, AgentFleetOptions } from '../../core/agents/fleet';
+import { openAgentFleet } from '../../core/agents/fleetRuntime';
 
-/**
- * The one place the editor opens the agents' engine. Until the fleet's runtime is part of this
- * build the Agents view says so instead of failing in every command.
- */
-export async function openFleet(options: AgentFleetOptions): Promise<AgentFleet> {
-  void options;
-  throw new Error('The agents engine is not part of this build yet; the Agents view lists nothing and its commands do nothing.');
+/** The one place the editor opens the agents' engine (tests of the view can stand in for it here). */
+export function openFleet(options: AgentFleetOptions): Promise<AgentFleet> {
+  return openAgentFleet(options);
 }
