@@ -806,14 +806,17 @@ async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) 
   scenario('scripted-gamma.txt', ['hook SessionStart', 'hook UserPromptSubmit', wait('gamma'), 'hook Stop']);
   scenario('scripted-gamma.after', ['hook UserPromptSubmit', 'sleep 300', 'hook Stop']);
 
+  // Agents run in the user's tmux server; one with a plain session runs when this check runs alone.
+  if (!(await sessionNames(tmux).catch(() => [])).length) await tmux('new-session', '-d', '-s', 'notes', '-c', workspace);
   await openTmuxView(page);
   await runPaletteCommand(page, TEXT.spawnAgents);
   await pickRowMentioning(page, 'scripted');
-  await answerInputBox(page, 'alpha, beta, gamma');
+  await answerInputBoxThenMore(page, 'alpha, beta, gamma');
   await pickRowMentioning(page, 'Yes'); // a worktree per agent
   await answerInputBox(page, ''); // no first prompt
-  const agentRows = async () => (await page.locator(`${UI.agentsTree} ${UI.treeRow}`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-  const rowOf = async (task) => (await agentRows()).find((t) => t.startsWith(`${task} `));
+  // A row's accessible name: "<task>, <state> · <time> · <branch>" (its label and description run together on screen).
+  const agentRows = async () => page.locator(`${UI.agentsTree} ${UI.treeRow}`).evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  const rowOf = async (task) => (await agentRows()).find((t) => t.startsWith(`${task}, `));
   const working = await waitFor('three agent rows saying "working"', async () => {
     const rows = await agentRows();
     return rows.filter((t) => TEXT.agentWorking.test(t)).length === 3 && rows;
@@ -842,6 +845,9 @@ async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) 
     return text && TEXT.agentDone.test(text) && text;
   });
   report(`row: "${done}"`);
+  // The picture: Sessions and Agents, with the Snapshots view folded out of the way.
+  const snapshotsHeader = page.locator(`${UI.paneHeader}[aria-label^="Snapshots"]`);
+  if ((await snapshotsHeader.getAttribute('aria-expanded')) === 'true') await snapshotsHeader.click();
   await page.keyboard.press('Escape');
   await page.mouse.move(1, 1);
   const notice = await waitForNotification(page, TEXT.permissionNotice);
@@ -861,6 +867,8 @@ async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) 
   });
   const tab = await page.locator(UI.activeTerminalTab).first().innerText().catch(() => '?');
   report(`tmux client: "${client}"; terminal tab "${tab.replace(/\s+/g, ' ').trim()}"`);
+  await page.mouse.move(1, 1); // the button's hover would cover the bell
+  await page.waitForTimeout(300);
   await closeNotificationCenter(page);
   await page.waitForTimeout(300);
   await screenshot('ui-a1-focused');
@@ -869,8 +877,9 @@ async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) 
   go('gamma');
   await waitFor('gamma idle', async () => TEXT.agentIdle.test((await rowOf('gamma')) ?? ''));
   const gammaRow = page.locator(`${UI.agentsTree} ${UI.treeRow}`).filter({ has: page.locator(UI.rowLabel, { hasText: /^gamma$/ }) }).first();
-  await gammaRow.hover();
-  await gammaRow.locator(`${UI.actionLabel}[aria-label^="${TEXT.sendPrompt}"]`).click();
+  await gammaRow.hover(); // inline actions show on hover
+  // The row's tooltip opens under the pointer and takes the click; the button gets it directly.
+  await gammaRow.locator(`${UI.actionLabel}[aria-label^="${TEXT.sendPrompt}"]`).dispatchEvent('click');
   const text = 'Add a test for `parse()` and keep $(echo this) as written';
   await answerInputBox(page, text);
   const sent = await waitForNotification(page, TEXT.sendSubmitted);
@@ -1039,6 +1048,22 @@ async function answerInputBox(page, value) {
   await input.fill(value);
   await input.press('Enter');
   await waitFor('the input box to close (accepted)', async () => !(await quickInputState(page)).visible);
+}
+
+/** Like answerInputBox, for an input box that another prompt of the same command follows. */
+async function answerInputBoxThenMore(page, value) {
+  const asked = await waitFor('an input box (quick input without the command palette)', async () => {
+    const state = await quickInputState(page);
+    return state.visible && !state.value.startsWith('>') && state.rows.length === 0 && state;
+  });
+  report(`input box: ${describePrompt(asked)}`);
+  const input = page.locator(UI.quickInputBox);
+  await input.fill(value);
+  await input.press('Enter');
+  await waitFor('the next prompt', async () => {
+    const state = await quickInputState(page);
+    return !state.visible || state.placeholder !== asked.placeholder || state.title !== asked.title;
+  });
 }
 
 /**

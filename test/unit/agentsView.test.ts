@@ -88,6 +88,11 @@ describe('Agents notifications', () => {
     const message = transitionMessage(agent({ state: 'waiting', reason: 'permission', tool: 'Bash' }, { lastMessage: 'Run rm -rf build?' }));
     assert.equal(message, 'Agent "claude-fix-login" asks permission to use Bash: Run rm -rf build?');
   });
+
+  it('the agent\'s words are left out when they only repeat the sentence', () => {
+    const message = transitionMessage(agent({ state: 'waiting', reason: 'permission', tool: 'Bash' }, { lastMessage: 'permission to use Bash' }));
+    assert.equal(message, 'Agent "claude-fix-login" asks permission to use Bash');
+  });
 });
 
 describe('Spawn Agents: the tasks a user types', () => {

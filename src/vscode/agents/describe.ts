@@ -67,15 +67,19 @@ export const NOTIFYING_STATES: ReadonlySet<AgentStateName> = new Set(['waiting',
 export function transitionMessage(agent: AgentInfo): string {
   const name = `Agent "${agent.record.session}"`;
   const state = agent.state;
-  const said = agent.lastMessage ? `: ${oneLine(agent.lastMessage, 160)}` : '';
+  // The agent's own words, unless they only repeat what the sentence already says.
+  const said = (sentence: string) => {
+    const message = agent.lastMessage ? oneLine(agent.lastMessage, 160) : '';
+    return message && !sentence.toLowerCase().includes(message.toLowerCase()) ? `${sentence}: ${message}` : sentence;
+  };
   switch (state.state) {
     case 'waiting':
-      if (state.reason === 'permission') return `${name} asks permission${state.tool ? ` to use ${state.tool}` : ''}${said}`;
-      if (state.reason === 'question') return `${name} has a question${said}`;
-      if (state.reason === 'blocked') return `${name} is blocked by a login or usage-limit screen${said}`;
-      return `${name} is waiting for your next prompt${said}`;
+      if (state.reason === 'permission') return said(`${name} asks permission${state.tool ? ` to use ${state.tool}` : ''}`);
+      if (state.reason === 'question') return said(`${name} has a question`);
+      if (state.reason === 'blocked') return said(`${name} is blocked by a login or usage-limit screen`);
+      return said(`${name} is waiting for your next prompt`);
     case 'done':
-      return `${name} is done${said}`;
+      return said(`${name} is done`);
     case 'failed':
       return `${name} failed: ${state.message}`;
     case 'timedOut':
