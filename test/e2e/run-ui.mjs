@@ -856,6 +856,15 @@ async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) 
   const picture = await screenshot('agents-view');
   report(`wrote ${picture}`);
 
+  // The status bar's count shows the Agents view with the first waiting agent selected.
+  await page.locator(UI.agentsStatusItem).click();
+  const selected = await waitFor('the waiting agent selected in the Agents view', async () => {
+    const rows = await page.locator(`${UI.agentsTree} ${UI.treeRow}[aria-selected="true"]`).evaluateAll((r) => r.map((row) => row.getAttribute('aria-label')));
+    return rows.length === 1 && rows[0].startsWith('alpha, ') && rows[0];
+  });
+  report(`status bar click: selected "${selected}"`);
+  await waitForNotification(page, TEXT.permissionNotice);
+
   // The notification's Focus: an attach terminal on alpha's own pane.
   const item = page.locator(UI.notificationItem).filter({ hasText: TEXT.permissionNotice }).first();
   await item.hover();

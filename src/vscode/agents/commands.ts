@@ -59,6 +59,7 @@ export function agentCommands(ctx: ExtensionContextServices, controller: AgentsC
     'tmuxSessionManager.approveAgent': (node?: unknown) => answer(controller, node, 'approve'),
     'tmuxSessionManager.denyAgent': (node?: unknown) => answer(controller, node, 'deny'),
     'tmuxSessionManager.retryAgent': async (node?: unknown) => {
+      assertTrusted('Retrying agents');
       const fleet = await controller.fleet();
       await fleet.retry(await chooseAgent(controller, node, 'Retry which agent?', (agent) => ['failed', 'timedOut', 'done', 'stopped'].includes(agent.state.state)));
     },
