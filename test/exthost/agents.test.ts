@@ -161,4 +161,15 @@ describe('Agents in VS Code: spawn, states, send, finish and clean up through co
     assert.equal(done.outcomes[0].done, false, 'a dirty worktree is never removed');
     assert.ok(fs.existsSync(path.join(alpha.worktree!, 'work.txt')));
   });
+
+  it('opening the agents again (a reload, a new kind) offers what is left over, once', async function () {
+    const before = (await execute<number[]>('agentLeftoverOffers')).length;
+    const kinds = config().get<object[]>('agents.customKinds') ?? [];
+    await config().update('agents.customKinds', [...kinds, { name: 'another', command: 'true' }], vscode.ConfigurationTarget.Workspace);
+    await eventually('one more offer', async () => (await execute<number[]>('agentLeftoverOffers')).length === before + 1, 10_000);
+    const offers = await execute<number[]>('agentLeftoverOffers');
+    assert.ok(offers[offers.length - 1] >= 1, JSON.stringify(offers));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await execute<number[]>('agentLeftoverOffers')).length, before + 1, 'offered once');
+  });
 });

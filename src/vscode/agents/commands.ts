@@ -76,6 +76,7 @@ export function agentCommands(ctx: ExtensionContextServices, controller: AgentsC
       return (fleet?.list() ?? []).map((agent) => ({ session: agent.record.session, task: agent.record.task, kind: agent.record.kind, state: agent.state.state, text: stateText(agent.state), pane: agent.pane, branch: agent.record.branch, worktree: agent.record.worktree, lastMessage: agent.lastMessage }));
     },
     'tmuxSessionManager.agentNotices': () => [...controller.notices],
+    'tmuxSessionManager.agentLeftoverOffers': () => [...controller.leftoverOffers],
   };
 }
 

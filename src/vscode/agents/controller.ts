@@ -54,8 +54,8 @@ export class AgentsController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Every transition notice, oldest first (tests read them through the API). */
   readonly notices: AgentNotice[] = [];
-  /** The leftovers offer of the last reconcile, for tests: how many candidates it named. */
-  lastLeftoverOffer: number | undefined;
+  /** How many leftovers each offer after opening named, oldest first (tests read them). */
+  readonly leftoverOffers: number[] = [];
   private generation = 0;
   private followed: unknown;
   private serverSubscription: { dispose(): void } | undefined;
@@ -180,8 +180,8 @@ export class AgentsController implements vscode.Disposable {
   private async offerLeftovers(fleet: AgentFleet): Promise<void> {
     try {
       const candidates = await fleet.planCleanup();
-      this.lastLeftoverOffer = candidates.length;
       if (candidates.length === 0 || fleet !== this.current) return;
+      this.leftoverOffers.push(candidates.length);
       const count = candidates.length === 1 ? '1 leftover' : `${candidates.length} leftovers`;
       const choice = await vscode.window.showInformationMessage(`${count} from agents (sessions, worktrees or finished agents) — review what to clean up.`, 'Review…');
       if (choice) await vscode.commands.executeCommand('tmuxSessionManager.cleanUpAgents');
