@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -174,18 +175,19 @@ describe('agent fleet', function () {
     assert.equal(result.agents[0].worktree, undefined);
   });
 
-  it('follows states from the hooks, and sends a prompt that the stand-in TUI takes exactly once', async function () {
+  it('sends a prompt that the stand-in TUI takes exactly once, byte for byte', async function () {
     const tuiLog = path.join(root, 'tui.log');
     fs.writeFileSync(tuiLog, '');
     const tui = customKind({ name: 'tui', command: `${process.execPath} ${STANDIN_TUI} --ignore-ms 0 --log ${tuiLog}`, interruptKeys: ['C-c'] });
     const fleet = await open([tui], { inputBoxReaders: { tui: standinReader } });
     await fleet.spawn({ kind: 'tui', folder: repo, worktrees: false, tasks: [{ task: 'one' }] });
-    await eventually('the TUI to draw its box', () => tmux('capture-pane', '-p', '-t', 'tui-one').includes('│'), 10_000);
+    await eventually('the TUI to draw its box', () => tmux('capture-pane', '-p', '-t', 'tui-one').includes('›'), 10_000);
     const text = 'line one\n\tline two with `ticks` and $(dollar)\n';
     const result = await fleet.send('tui-one', text);
     assert.equal(result.status, 'submitted', result.message);
-    const taken = fs.readFileSync(tuiLog, 'utf8').split('\n').filter(Boolean);
+    const taken = fs.readFileSync(tuiLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { sha256: string });
     assert.equal(taken.length, 1);
+    assert.equal(taken[0].sha256, createHash('sha256').update(text).digest('hex'));
     await assert.rejects(fleet.send('nobody', 'x'), /No agent session is named "nobody"/);
     assert.equal(fleet.canAnswerPermission('tui-one'), false);
     await assert.rejects(fleet.answerPermission('tui-one', 'approve'), /cannot be answered by keys/);
@@ -226,6 +228,42 @@ describe('agent fleet', function () {
     assert.equal(again.list().length, 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(starts().length, 2, 'adopted, not started again');
+  });
+
+  it('interrupts with the kind\'s keys', async function () {
+    const fleet = await open([standIn(['hook SessionStart', 'hook UserPromptSubmit', 'hang'])]);
+    await fleet.spawn({ kind: 'stand-in', folder: repo, worktrees: false, tasks: [{ task: 'i' }] });
+    await until(fleet, 'stand-in-i', 'working');
+    await fleet.interrupt('stand-in-i');
+    // The stand-in takes C-c as a real program does: it ends, by SIGINT.
+    await eventually('the agent to end on C-c', () => fleet.get('stand-in-i')?.state.state === 'failed', 10_000);
+    assert.match(fleet.get('stand-in-i')!.lastMessage ?? '', /SIGINT|130/);
+    await assert.rejects(fleet.interrupt('stand-in-i'), /is not running \(failed\); Retry starts it again/);
+  });
+
+  it('applies the limits: a wall-clock timeout, retries through the resume command, and the memory limit', async function () {
+    const working = standIn(['hook SessionStart', 'hook UserPromptSubmit', 'hang'], 'worker');
+    const fleet = await open([standIn(['hook SessionStart', 'fresh: exit 3', 'hook UserPromptSubmit', 'hang']), working], { memoryCheckMs: 200 });
+    await fleet.spawn({ kind: 'stand-in', folder: repo, worktrees: false, tasks: [{ task: 'retried' }], limits: { retries: 2 } });
+    await until(fleet, 'stand-in-retried', 'working');
+    assert.deepEqual(
+      starts().map((args) => args.includes('--continue')),
+      [false, true],
+    );
+    await fleet.spawn({ kind: 'worker', folder: repo, worktrees: false, tasks: [{ task: 'slow' }], limits: { wallClockTimeoutMs: 2000 } });
+    await until(fleet, 'worker-slow', 'working');
+    await until(fleet, 'worker-slow', 'timed out after 2 s');
+    await fleet.spawn({ kind: 'worker', folder: repo, worktrees: false, tasks: [{ task: 'big' }], limits: { memoryStopBytes: 1024 } });
+    await until(fleet, 'worker-big', 'stopped');
+    assert.match(fleet.get('worker-big')!.lastMessage ?? '', /memory, over the 0 MB limit/);
+  });
+
+  it('a fleet that only watches never restarts an agent', async function () {
+    const fleet = await open([standIn(['hook SessionStart', 'fresh: exit 3', 'hang'])], { supervise: false });
+    await fleet.spawn({ kind: 'stand-in', folder: repo, worktrees: false, tasks: [{ task: 'w' }], limits: { retries: 3 } });
+    await eventually('the agent to fail', () => fleet.get('stand-in-w')?.state.state === 'failed', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(starts().length, 1);
   });
 
   it('finish removes a clean worktree and its branch, and never a dirty one', async function () {
@@ -309,7 +347,15 @@ describe('agent fleet', function () {
     fs.writeFileSync(path.join(fleet.get('stand-in-o2')!.record.worktree!, 'keep-me.txt'), 'x\n');
     fleet.dispose();
     tmux('kill-server');
-    tmux('new-session', '-d', '-s', 'keep', 'exec sleep 100000', ';', 'set-option', '-g', 'default-shell', '/bin/sh');
+    // The old server lingers while its last clients drop, and refuses to be replaced meanwhile.
+    await eventually('a new server to start', () => {
+      try {
+        tmux('new-session', '-d', '-s', 'keep', 'exec sleep 100000', ';', 'set-option', '-g', 'default-shell', '/bin/sh');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 10_000);
 
     const started = Date.now();
     const again = await open([kind]);

@@ -405,6 +405,8 @@ class FleetRuntime implements AgentFleet {
     this.changeEmitter.fire();
     await this.supervisor.up([record.session]);
     agent.fresh = false;
+    // A fast agent's first hook can come before its pane was known to be its: read once more.
+    void this.watcher.read().catch(() => undefined);
     const state = this.supervisor.status(record.session).state;
     if (state.phase === 'failed') throw new AgentFleetError(`${record.session}: ${state.message}`);
   }
@@ -534,6 +536,7 @@ class FleetRuntime implements AgentFleet {
     // From rest, `up` gives it a fresh time budget; a running one is stopped and started again.
     if (idle) await this.supervisor.up([session]);
     else await this.supervisor.restart(session);
+    void this.watcher.read().catch(() => undefined);
   }
 
   // ---- finishing -------------------------------------------------------------------------------
