@@ -19,6 +19,7 @@ import { TmuxService } from '../src/tmux/service';
 import { killCrashRoundServers } from '../test/unit/helpers/churn';
 import { benchAgentSend, SECTION as AGENT_SEND_SECTION } from './agentSendBench';
 import { benchAgentStates, SECTION as AGENT_STATE_SECTION } from './agentStateBench';
+import { benchAgentSpawn, SECTION as AGENT_SPAWN_SECTION } from './agentSpawnBench';
 import { ControlTraffic, CountingLog } from './counters';
 import { benchCli, SECTION as CLI_SECTION } from './cliBench';
 import { benchCrash, SECTION as CRASH_SECTION } from './crashBench';
@@ -46,14 +47,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 /** Phase names for the command line, in the order they run. */
-const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics', 'cli', 'agentsend', 'agentstate', 'profiles'] as const;
+const PHASES = ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection', 'save', 'restore', 'crash', 'waitfor', 'follow', 'metrics', 'cli', 'agentsend', 'agentstate', 'agentspawn', 'profiles'] as const;
 type PhaseKey = (typeof PHASES)[number];
 const GROUPS: Record<string, readonly PhaseKey[]> = {
   snapshots: ['save', 'restore'],
   tmux: ['tree', 'events', 'sendkeys', 'idle', 'memory', 'activation', 'connection'],
   crash: ['crash'],
   automation: ['waitfor', 'follow', 'metrics', 'cli'],
-  agents: ['agentsend', 'agentstate'],
+  agents: ['agentsend', 'agentstate', 'agentspawn'],
   profiles: ['profiles'],
 };
 
@@ -268,6 +269,7 @@ async function main(): Promise<void> {
     if (want('cli')) await phase(report, CLI_SECTION, () => benchCli(report, { quick: QUICK }));
     if (want('agentsend')) await phase(report, AGENT_SEND_SECTION, () => benchAgentSend(report, { quick: QUICK }));
     if (want('agentstate')) await phase(report, AGENT_STATE_SECTION, () => benchAgentStates(report, { quick: QUICK }));
+    if (want('agentspawn')) await phase(report, AGENT_SPAWN_SECTION, () => benchAgentSpawn(report, { quick: QUICK }));
     if (want('profiles')) await phase(report, PROFILES_SECTION, () => benchProfiles(report, { quick: QUICK }));
   } finally {
     if (service) await Promise.race([service.dispose(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);

@@ -21,6 +21,7 @@ import { HealthStatusBar } from './vscode/statusBar';
 import { noticeServerEnd, ServerEndNotice } from './vscode/serverEnd';
 import { AttachTerminals } from './vscode/terminals';
 import { AutomaticCleanup, followStaleMarks } from './vscode/gc/automatic';
+import { agentsController, showAgentsView } from './vscode/agents/controller';
 import { SessionTreeProvider, VIEW_ID } from './vscode/tree';
 
 /** What activate returns: for tests and for other extensions that want to read the live model. */
@@ -110,6 +111,7 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
     metrics,
     ...registerCommands(services),
     ...registerLanguageModelTools(services),
+    showAgentsView(services),
     { dispose: () => stateSubscription.dispose() },
     { dispose: () => layoutKeeper.dispose() },
     // The manifest the last autosave left is read before this session's autosaver may replace it.
@@ -132,6 +134,10 @@ export function activate(context: vscode.ExtensionContext): TmuxSessionManagerAp
         currentKeeper = layoutKeeper;
         void old.dispose();
         void service.start();
+      }
+      // The agents follow the server, and their kinds and data folder.
+      if (reconnect || newStore || event.affectsConfiguration('tmuxSessionManager.agents.customKinds') || event.affectsConfiguration('tmuxSessionManager.restoreCommands')) {
+        void agentsController(services).open();
       }
       if (newStore) {
         log.info(`data folder changed: snapshots are now in ${settings.dataDir}`);

@@ -44,6 +44,9 @@ const UI = {
   // "<publisher>.<name>.<status item id>", an id with dots: only the attribute form matches it
   statusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.health"]',
   servicesStatusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.services"]',
+  agentsTree: '[id="workbench.view.extension.tmuxSessionManager"] .monaco-list[aria-label="Agents"]',
+  agentsStatusItem: '[id="tmux-session-manager.tmux-session-manager.tmuxSessionManager.agentsWaiting"]',
+  activeTerminalTab: '.terminal-tabs-entry.is-active, .single-terminal-tab',
   quickInput: '.quick-input-widget',
   contextMenu: '.context-view .monaco-menu',
   contextMenuItem: '.action-item .action-label',
@@ -118,6 +121,17 @@ const TEXT = {
   breakerOpenRow: /failed \(breaker open, trial at \d\d:\d\d:\d\d\)/,
   breakerOpenStatus: /tmux: flaky failing \(breaker open\)/,
   breakerOpenNotice: /Service "flaky" failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
+  // src/vscode/agents/ (describe.ts, commands.ts, controller.ts) and package.json
+  spawnAgents: 'Tmux: Spawn Agents',
+  agentWorking: /working/,
+  agentPermission: /waiting: permission Bash/,
+  agentDone: /\bdone\b/,
+  agentIdle: /\bidle\b/,
+  agentsWaiting: /1 agent waiting/,
+  permissionNotice: /Agent "scripted-alpha" asks permission to use Bash/,
+  focus: 'Focus',
+  sendPrompt: 'Send Prompt',
+  sendSubmitted: /scripted-gamma: .*submitted/i,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -155,6 +169,7 @@ const CHECKS = [
   { id: 'gc', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
   { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
   { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a killed one restarts; a crash-looping one shows its breaker open in the tree, the status bar and a notification; a reload adopts them', run: checkProfileUp },
+  { id: 'a1', title: 'Spawn Agents from the palette (3 stand-ins with worktrees): the Agents view shows them working, one waiting with its permission, one done; the notification\'s Focus attaches to the pane; Send Prompt from a row arrives', run: checkAgents },
 ];
 
 async function checkShowMetrics({ page, tmux, screenshot }) {
@@ -797,6 +812,136 @@ windows:
   fs.rmSync(file, { force: true });
 }
 
+/**
+ * Three scripted stand-in agents (test/fixtures/agents/scripted, configured as the custom kind
+ * "scripted"; each follows the scenario named after its session, and moves on when the check
+ * writes its ".go" file) spawned from the palette in the workspace, made a git repository here.
+ */
+async function checkAgents({ page, tmux, screenshot, workspace, agentScripts }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  const git = (...args) => execFileText('git', args, workspace);
+  if (!fs.existsSync(path.join(workspace, '.git'))) {
+    await git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(workspace, 'README.md'), '# shop\n');
+    await git('add', 'README.md');
+    await git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'start');
+  }
+  const go = (task) => fs.writeFileSync(path.join(agentScripts, `scripted-${task}.go`), '');
+  const wait = (task) => `wait ${path.join(agentScripts, `scripted-${task}.go`)}`;
+  const scenario = (name, lines) => fs.writeFileSync(path.join(agentScripts, name), lines.join('\n'));
+  scenario('scripted-alpha.txt', ['hook SessionStart', 'hook UserPromptSubmit', 'hook PreToolUse', wait('alpha'), 'hook PermissionRequest', 'hook Notification.permission_prompt', 'hang']);
+  scenario('scripted-beta.txt', ['hook SessionStart', 'hook UserPromptSubmit', wait('beta'), 'hook Stop', 'hook SessionEnd', 'exit 0']);
+  scenario('scripted-gamma.txt', ['hook SessionStart', 'hook UserPromptSubmit', wait('gamma'), 'hook Stop']);
+  scenario('scripted-gamma.after', ['hook UserPromptSubmit', 'sleep 300', 'hook Stop']);
+
+  // Agents run in the user's tmux server; one with a plain session runs when this check runs alone.
+  if (!(await sessionNames(tmux).catch(() => [])).length) await tmux('new-session', '-d', '-s', 'notes', '-c', workspace);
+  await openTmuxView(page);
+  await runPaletteCommand(page, TEXT.spawnAgents);
+  await pickRowMentioning(page, 'scripted');
+  await answerInputBoxThenMore(page, 'alpha, beta, gamma');
+  await pickRowMentioning(page, 'Yes'); // a worktree per agent
+  await answerInputBox(page, ''); // no first prompt
+  // A row's accessible name: "<task>, <state> · <time> · <branch>" (its label and description run together on screen).
+  const agentRows = async () => page.locator(`${UI.agentsTree} ${UI.treeRow}`).evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  const rowOf = async (task) => (await agentRows()).find((t) => t.startsWith(`${task}, `));
+  const working = await waitFor('three agent rows saying "working"', async () => {
+    const rows = await agentRows();
+    return rows.filter((t) => TEXT.agentWorking.test(t)).length === 3 && rows;
+  }, 30_000);
+  report(`Agents view: ${working.map((t) => `"${t}"`).join(', ')}`);
+  const worktrees = await git('worktree', 'list');
+  if (worktrees.trim().split('\n').length !== 4) throw new Error(`git lists no worktree per agent:\n${worktrees}`);
+  report(`git worktree list: ${worktrees.trim().split('\n').length - 1} agent worktrees`);
+  await page.mouse.move(1, 1);
+  await screenshot('ui-a1-agents-working');
+
+  go('alpha');
+  const waiting = await waitFor('alpha waiting for permission', async () => {
+    const text = await rowOf('alpha');
+    return text && TEXT.agentPermission.test(text) && text;
+  });
+  report(`row: "${waiting}"`);
+  const status = await waitFor('the waiting agents in the status bar', async () => {
+    const text = ((await page.locator(UI.agentsStatusItem).textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
+    return TEXT.agentsWaiting.test(text) && text;
+  });
+  report(`status bar: "${status}"`);
+  go('beta');
+  const done = await waitFor('beta done', async () => {
+    const text = await rowOf('beta');
+    return text && TEXT.agentDone.test(text) && text;
+  });
+  report(`row: "${done}"`);
+  // The picture: Sessions and Agents, with the Snapshots view folded out of the way.
+  const snapshotsHeader = page.locator(`${UI.paneHeader}[aria-label^="Snapshots"]`);
+  if ((await snapshotsHeader.getAttribute('aria-expanded')) === 'true') await snapshotsHeader.click();
+  await page.keyboard.press('Escape');
+  await page.mouse.move(1, 1);
+  const notice = await waitForNotification(page, TEXT.permissionNotice);
+  report(`notification: "${notice}"`);
+  await page.waitForTimeout(300);
+  const picture = await screenshot('agents-view');
+  report(`wrote ${picture}`);
+
+  // The status bar's count shows the Agents view with the first waiting agent selected.
+  await page.locator(UI.agentsStatusItem).click();
+  const selected = await waitFor('the waiting agent selected in the Agents view', async () => {
+    const rows = await page.locator(`${UI.agentsTree} ${UI.treeRow}[aria-selected="true"]`).evaluateAll((r) => r.map((row) => row.getAttribute('aria-label')));
+    return rows.length === 1 && rows[0].startsWith('alpha, ') && rows[0];
+  });
+  report(`status bar click: selected "${selected}"`);
+  await waitForNotification(page, TEXT.permissionNotice);
+
+  // The notification's Focus: an attach terminal on alpha's own pane.
+  const item = page.locator(UI.notificationItem).filter({ hasText: TEXT.permissionNotice }).first();
+  await item.hover();
+  await item.locator(UI.notificationButton).filter({ hasText: new RegExp(`^${TEXT.focus}$`) }).first().click();
+  const alphaPane = (await tmux('list-panes', '-t', '=scripted-alpha', '-F', '#{pane_id}')).trim().split('\n')[0];
+  const client = await waitFor('a client attached to scripted-alpha, on its agent pane', async () => {
+    const clients = (await tmux('list-clients', '-F', '#{client_session} #{pane_id}')).trim().split('\n');
+    return clients.find((line) => line === `scripted-alpha ${alphaPane}`);
+  });
+  const tab = await page.locator(UI.activeTerminalTab).first().innerText().catch(() => '?');
+  report(`tmux client: "${client}"; terminal tab "${tab.replace(/\s+/g, ' ').trim()}"`);
+  await page.mouse.move(1, 1); // the button's hover would cover the bell
+  await page.waitForTimeout(300);
+  await closeNotificationCenter(page);
+  await page.waitForTimeout(300);
+  await screenshot('ui-a1-focused');
+
+  // Send Prompt from gamma's row, once it is idle.
+  go('gamma');
+  await waitFor('gamma idle', async () => TEXT.agentIdle.test((await rowOf('gamma')) ?? ''));
+  const gammaRow = page.locator(`${UI.agentsTree} ${UI.treeRow}`).filter({ has: page.locator(UI.rowLabel, { hasText: /^gamma$/ }) }).first();
+  await gammaRow.hover(); // inline actions show on hover
+  // The row's tooltip opens under the pointer and takes the click; the button gets it directly.
+  await gammaRow.locator(`${UI.actionLabel}[aria-label^="${TEXT.sendPrompt}"]`).dispatchEvent('click');
+  const text = 'Add a test for `parse()` and keep $(echo this) as written';
+  await answerInputBox(page, text);
+  const sent = await waitForNotification(page, TEXT.sendSubmitted);
+  const received = path.join(agentScripts, 'scripted-gamma.received');
+  await waitFor('the prompt in the agent', () => fs.existsSync(received));
+  const got = fs.readFileSync(received, 'utf8');
+  if (got !== `${text}\n`) throw new Error(`the agent received ${JSON.stringify(got)}, not the prompt`);
+  report(`notification: "${sent}"; the agent received the prompt byte for byte`);
+  await closeNotificationCenter(page);
+}
+
+/** Runs a program in `cwd` and resolves to its output; rejects with its stderr. */
+function execFileText(program, args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${program} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
+  });
+}
+
 function processAlive(pid) {
   try {
     return !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -941,6 +1086,22 @@ async function answerInputBox(page, value) {
   await input.fill(value);
   await input.press('Enter');
   await waitFor('the input box to close (accepted)', async () => !(await quickInputState(page)).visible);
+}
+
+/** Like answerInputBox, for an input box that another prompt of the same command follows. */
+async function answerInputBoxThenMore(page, value) {
+  const asked = await waitFor('an input box (quick input without the command palette)', async () => {
+    const state = await quickInputState(page);
+    return state.visible && !state.value.startsWith('>') && state.rows.length === 0 && state;
+  });
+  report(`input box: ${describePrompt(asked)}`);
+  const input = page.locator(UI.quickInputBox);
+  await input.fill(value);
+  await input.press('Enter');
+  await waitFor('the next prompt', async () => {
+    const state = await quickInputState(page);
+    return !state.visible || state.placeholder !== asked.placeholder || state.title !== asked.title;
+  });
 }
 
 /**
@@ -1220,6 +1381,10 @@ async function main() {
   log(`run folder ${runDir}`);
   log(`private tmux socket ${server.socketName}`);
   const settings = testSettings({ socketName: server.socketName, runDir });
+  // Check a1's agents: a stand-in claude that follows the scenario named after its session.
+  const agentScripts = path.join(runDir, 'agent-scripts');
+  fs.mkdirSync(agentScripts, { recursive: true });
+  const scripted = `${path.join(extDir, 'test', 'fixtures', 'agents', 'scripted')} ${agentScripts}`;
   let workbench;
   try {
     workbench = await startWorkbench({
@@ -1232,6 +1397,7 @@ async function main() {
         'git.openRepositoryInParentFolders': 'never',
         'workbench.secondarySideBar.defaultVisibility': 'hidden', // room for the tree in screenshots
         'terminal.integrated.gpuAcceleration': 'off', // xterm's DOM renderer: terminal text readable by the test
+        'tmuxSessionManager.agents.customKinds': [{ name: 'scripted', command: scripted, resumeCommand: `${scripted} --continue`, hooksLike: 'claude' }],
       },
       env: testEnv({ socketName: server.socketName, runDir }),
     });
@@ -1249,6 +1415,7 @@ async function main() {
       dataDir: settings['tmuxSessionManager.dataDir'],
       socketName: server.socketName,
       workspace: path.join(runDir, 'workspace'), // startWorkbench's default folder
+      agentScripts,
     });
     printSummary(results);
     return results.every((r) => r.status === 'pass') ? 0 : 1;
@@ -1283,7 +1450,7 @@ async function waitForExtension(page, workbench) {
 function clearOldScreenshots() {
   if (!fs.existsSync(SCREENSHOT_DIR)) return;
   for (const file of fs.readdirSync(SCREENSHOT_DIR)) {
-    if (/^ui-.*\.png$|^(tree-and-status|snapshots-view|restored|after-reboot-offer|after-reboot-restored)\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
+    if (/^ui-.*\.png$|^(tree-and-status|snapshots-view|restored|after-reboot-offer|after-reboot-restored|agents-view)\.png$/.test(file)) fs.rmSync(path.join(SCREENSHOT_DIR, file));
   }
 }
 

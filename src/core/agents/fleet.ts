@@ -4,6 +4,12 @@ import type { Logger } from '../../tmux/log';
 import type { AgentKind } from './kinds';
 import type { AgentState } from './state';
 import type { SendResult } from './send';
+import type { Event } from '../../tmux/emitter';
+import type { Runner } from '../../tmux/commands';
+import type { Tree } from '../../tmux/model';
+import type { OutputOpener } from '../output/outputHub';
+import type { KillTimings } from '../kill';
+import type { InputBoxReader } from './inputBox';
 
 /**
  * The agents one tmux server runs, as the Agents view, its commands and the command-line tool see
@@ -127,6 +133,25 @@ export interface AgentFleetOptions {
   /** Only the window that holds the server's supervision lock supervises (restarts, timeouts); others only watch. */
   readonly supervise: boolean;
   readonly log?: Logger;
+  /** The window's own live connection to the server, shared; without it the fleet opens one of its own (the CLI, tests). */
+  readonly tmux?: FleetTmux;
+  /** Input box readers by kind name, for custom kinds whose screen is known; the built-in kinds have theirs. */
+  readonly inputBoxReaders?: Readonly<Record<string, InputBoxReader>>;
+  /** Finish's graceful kill: how long C-c and SIGTERM get. Default 1.5 s and 3 s. */
+  readonly kill?: KillTimings;
+  /** How often an agent with a memory limit has its process tree's resident memory read. Default 5 s. */
+  readonly memoryCheckMs?: number;
+}
+
+/** The parts of a TmuxService the fleet uses. */
+export interface FleetTmux {
+  readonly run: Runner;
+  /** Runs a command that may start the server (the first agent's new-session). */
+  readonly runStartingServer: Runner;
+  readonly onTree: Event<Tree>;
+  readonly tree: () => Tree;
+  /** Shares the pane's one output pipe with the window's other readers. */
+  readonly output?: OutputOpener;
 }
 
 export interface AgentFleet extends Disposable {

@@ -118,28 +118,45 @@ export class AgentWatcher implements Disposable {
     this.clock = options.clock ?? systemClock;
     this.policy = { ...DEFAULT_SCREEN_CHECKS, ...options.screen };
     this.supervisor = options.supervisor;
-    for (const agent of options.agents) {
-      const status = this.supervisor.status(agent.name);
-      const activity: AgentActivity = status.detail ?? { kind: 'starting' };
-      this.agents.set(agent.name, {
-        name: agent.name,
-        kind: agent.kind,
-        patterns: {
-          ready: compile(agent.kind.screen.ready),
-          interrupted: compile(agent.kind.screen.interrupted),
-          blocked: compile(agent.kind.screen.blocked),
-          crashed: compile(agent.kind.screen.crashed),
-        },
-        activity,
-        seq: undefined,
-        lastEventAt: this.clock.now(),
-        state: agentState(status.state, activity),
-        screenTimer: new TimerSlot(this.clock),
-        screenWaitMs: this.policy.startupMs,
-        screenPurpose: undefined,
-      });
-    }
+    for (const agent of options.agents) this.add(agent);
     this.subscription = this.supervisor.onDidChangeState((event) => this.unitChanged(event));
+  }
+
+  /** Follows one more agent (its unit must be in the supervisor already); its pane's last event is read with the next read. */
+  add(agent: WatchedAgent): void {
+    if (this.agents.has(agent.name)) return;
+    const status = this.supervisor.status(agent.name);
+    const activity: AgentActivity = status.detail ?? { kind: 'starting' };
+    this.agents.set(agent.name, {
+      name: agent.name,
+      kind: agent.kind,
+      patterns: {
+        ready: compile(agent.kind.screen.ready),
+        interrupted: compile(agent.kind.screen.interrupted),
+        blocked: compile(agent.kind.screen.blocked),
+        crashed: compile(agent.kind.screen.crashed),
+      },
+      activity,
+      seq: undefined,
+      lastEventAt: this.clock.now(),
+      state: agentState(status.state, activity),
+      screenTimer: new TimerSlot(this.clock),
+      screenWaitMs: this.policy.startupMs,
+      screenPurpose: undefined,
+    });
+  }
+
+  /** Stops following an agent (finished, or its session is gone). */
+  remove(name: string): void {
+    const agent = this.agents.get(name);
+    if (!agent) return;
+    agent.screenTimer.clear();
+    this.agents.delete(name);
+    this.lastPane.delete(name);
+  }
+
+  has(name: string): boolean {
+    return this.agents.has(name);
   }
 
   /** Starts waiting for hook events, and reads what is there already (after a reload: every agent's state). */

@@ -73,6 +73,40 @@ export class Supervisor<D = unknown> implements Disposable {
     this.exitSubscription = this.driver.onExit((handle, exit) => this.exited(handle, exit));
   }
 
+  /**
+   * Takes one more unit (an agent spawned while the supervisor runs). It has no dependencies on
+   * units added later; a unit of that name already here is refused.
+   */
+  add(spec: UnitSpec): void {
+    const problem = specProblem(spec);
+    if (problem) throw new SupervisionConfigError(`Unit "${spec.name}": ${problem}`);
+    if (this.units.has(spec.name)) throw new SupervisionConfigError(`Two units are named "${spec.name}"; give each its own name.`);
+    const node = { name: spec.name, dependsOn: spec.dependsOn ?? [] };
+    try {
+      checkGraph([...this.nodes, node]);
+    } catch (error) {
+      throw new SupervisionConfigError((error as Error).message);
+    }
+    this.units.set(spec.name, new Unit<D>(spec, this.clock));
+    this.nodes.push(node);
+  }
+
+  /** Forgets a unit without stopping it (its session is gone, or it was finished): its timers go, its process is left alone. */
+  remove(name: string): void {
+    const unit = this.units.get(name);
+    if (!unit) return;
+    unit.cancelWait?.();
+    unit.clearAll();
+    if (unit.handle !== undefined) this.byHandle.delete(unit.handle);
+    this.units.delete(name);
+    const at = this.nodes.findIndex((node) => node.name === name);
+    if (at >= 0) this.nodes.splice(at, 1);
+  }
+
+  has(name: string): boolean {
+    return this.units.has(name);
+  }
+
   status(name: string): UnitStatus<D> {
     const unit = this.unit(name);
     return { name, state: unit.state, detail: unit.detail, handle: unit.handle, lastProbe: unit.lastProbe, restarts: unit.restarts, breaker: unit.breaker };

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { InvalidInputError, TmuxError } from '../../tmux/errors';
 import { ExtensionContextServices } from '../context';
 import { Cancelled } from '../pick';
+import { agentCommands } from '../agents/commands';
+import { agentsController } from '../agents/controller';
 import { cleanupCommands } from '../gc/commands';
 import { profileCommands } from '../profiles/commands';
 import { snapshotCommands } from '../snapshots/commands';
@@ -47,6 +49,7 @@ function commandTable(ctx: ExtensionContextServices, captures: CaptureDocuments,
     ...snapshotCommands(ctx),
     ...cleanupCommands(ctx),
     ...profileCommands(ctx),
+    ...agentCommands(ctx, agentsController(ctx)),
   };
 }
 
