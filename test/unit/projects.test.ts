@@ -16,7 +16,7 @@ import {
   SwitchResult,
   UntrustedProjectError,
 } from '../../src/core/profiles/projects';
-import { ProfileHost } from '../../src/core/profiles/runtime';
+import { ProfileHost, ProfileRuntime } from '../../src/core/profiles/runtime';
 import { SnapshotStore } from '../../src/core/snapshots/store';
 import { TmuxService } from '../../src/tmux/service';
 import { eventually, PrivateTmux } from './helpers/tmux';
@@ -252,6 +252,26 @@ windows:
     const away = await go(switching, project('blog'), 'api-dev');
     assert.equal(away.saved?.sessionName, 'api-dev');
     assert.equal(fs.readFileSync(log, 'utf8'), 'after api-dev\nbefore api-dev\n');
+  });
+
+  it("switching away from a session that Tmux: Up built (not a switch) still runs its project's beforeSwitch hook", async function () {
+    const api = project('api');
+    const log = path.join(projects, 'hooks.log');
+    const file = path.join(api, '.tmux-session.yaml');
+    fs.writeFileSync(file, `hooks: { beforeSwitch: echo "leaving $TSM_SESSION" >> ${log} }\nwindows: [{ panes: [{}] }]\n`);
+    const service = window();
+    const switching = await switcher(service);
+    const runtime = await ProfileRuntime.up(
+      { run: (argv) => service.run(argv), address: server.address, onTree: service.onDidChangeTree, tree: () => service.tree, output: hub.open },
+      parseProfile(fs.readFileSync(file, 'utf8'), file),
+    );
+    try {
+      const away = await go(switching, project('blog'), 'api');
+      assert.equal(away.saved?.sessionName, 'api');
+      assert.equal(fs.readFileSync(log, 'utf8'), 'leaving api\n');
+    } finally {
+      runtime.dispose();
+    }
   });
 
   it('in an untrusted workspace nothing is started, a running session is still attached, and skipped hooks are named', async function () {

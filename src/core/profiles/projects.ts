@@ -9,7 +9,7 @@ import { shellQuote } from '../output/paneOutput';
 import { captureSessions } from '../snapshots/capture';
 import { SnapshotEntry, SnapshotStore } from '../snapshots/store';
 import { Profile } from './parse';
-import { ProfileHost, ProfileRuntime, runHook, SessionTakenError } from './runtime';
+import { PROFILE_OPTION, ProfileHost, ProfileRuntime, runHook, SessionTakenError } from './runtime';
 
 /** Session user option naming the folder a project session was made for. */
 export const PROJECT_OPTION = '@tsm-project';
@@ -236,12 +236,17 @@ export class ProjectSwitcher {
     }
   }
 
-  /** The profile of the project a session was made for, when it has one. */
+  /**
+   * The profile of the project a session was made for, when it has one: the folder a switch
+   * marked it with, else the folder of the profile that Up built it from.
+   */
   private async profileOfSession(sessionName: string): Promise<Profile | undefined> {
     const id = await this.sessionIdOf(sessionName);
     if (!id) return undefined;
-    const [folder = ''] = await this.host.run(['show-options', '-v', '-q', '-t', id, PROJECT_OPTION]).catch(() => ['']);
-    if (!folder) return undefined;
+    const option = async (name: string) => (await this.host.run(['show-options', '-v', '-q', '-t', id, name]).catch(() => ['']))[0] ?? '';
+    const folder = (await option(PROJECT_OPTION)) || path.dirname((await option(PROFILE_OPTION)) || '.');
+    if (folder === '.') return undefined;
+    // A profile that no longer parses has no hook to run; the switch goes on.
     return this.host.profileOf(folder).catch(() => undefined);
   }
 
