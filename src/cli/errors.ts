@@ -6,7 +6,7 @@ import { InvalidInputError, NoServerError, TargetNotFoundError, TmuxNotInstalled
  * doing anything (an option, a regex, a key or signal name, a session name tmux would change) is
  * usage (2).
  */
-export const EXIT = { ok: 0, failed: 1, usage: 2, noServer: 3, tmuxMissing: 4, timeout: 124 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, noServer: 3, tmuxMissing: 4, timeout: 124, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The `code` of a JSON error object: what kind of failure, stable for scripts. */

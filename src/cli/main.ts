@@ -148,7 +148,7 @@ function overallHelp(): string {
     '      --version  print the version',
     '',
     'Exit codes: 0 ok, 1 failed (also: no such session), 2 usage, 3 no tmux server, 4 tmux missing or too old,',
-    '124 timeout (wait, follow).',
+    '124 timeout (wait, follow, up), 130 interrupted (up).',
     `"${TOOL} COMMAND --help" describes a command.`,
     '',
   ].join('\n');

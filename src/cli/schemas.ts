@@ -210,6 +210,32 @@ export const gcSchema = z
   })
   .meta({ title: 'tmux-session-manager gc --json' });
 
+export const serviceSchema = z.object({
+  name: z.string(),
+  phase: z
+    .enum(['stopped', 'waiting', 'starting', 'running', 'unhealthy', 'stalled', 'restarting', 'failed', 'stopping', 'completed', 'timedOut'])
+    .describe('running: started, and ready when it has a ready probe'),
+  pane: paneId.nullable(),
+  restarts: z.int().nonnegative(),
+  lastExit: z.string().nullable().describe('how its last run ended: "exited 1", "killed by SIGKILL"'),
+  lastProbe: z.object({ ok: z.boolean(), message: z.string(), at: time }).nullable(),
+  message: z.string().nullable().describe('why it failed, or what it waits for'),
+});
+
+export const upSchema = z
+  .object({
+    session: z.string(),
+    sessionId,
+    file: z.string().describe('the profile'),
+    outcome: z.enum(['ready', 'failed', 'timeout']).describe('every service ready; one failed; --timeout passed first'),
+    services: z.array(serviceSchema),
+  })
+  .meta({ title: 'tmux-session-manager up --json' });
+
+export const downSchema = z
+  .object({ session: z.string(), stopped: z.array(z.string()).describe('the services stopped, before the session was closed') })
+  .meta({ title: 'tmux-session-manager down --json' });
+
 export const errorSchema = z
   .object({
     error: z.object({
@@ -235,6 +261,8 @@ export const CLI_SCHEMAS = {
   health: healthSchema,
   metrics: metricsSchema,
   gc: gcSchema,
+  up: upSchema,
+  down: downSchema,
   error: errorSchema,
 } as const;
 
@@ -253,6 +281,9 @@ export type RestoreOutput = z.infer<typeof restoreSchema>;
 export type HealthOutput = z.infer<typeof healthSchema>;
 export type MetricsOutput = z.infer<typeof metricsSchema>;
 export type GcOutput = z.infer<typeof gcSchema>;
+export type ServiceOutput = z.infer<typeof serviceSchema>;
+export type UpOutput = z.infer<typeof upSchema>;
+export type DownOutput = z.infer<typeof downSchema>;
 export type ErrorOutput = z.infer<typeof errorSchema>;
 
 /** The published form of one schema: JSON Schema 2020-12, with an id naming the command. */

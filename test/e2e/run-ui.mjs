@@ -132,6 +132,9 @@ const TEXT = {
   focus: 'Focus',
   sendPrompt: 'Send Prompt',
   sendSubmitted: /scripted-gamma: .*submitted/i,
+  // src/vscode/profiles/switchProject.ts and commands/showHealth.ts
+  switchProject: 'Tmux: Switch Project',
+  healthServiceRow: /flaky.*failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -170,7 +173,71 @@ const CHECKS = [
   { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
   { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a killed one restarts; a crash-looping one shows its breaker open in the tree, the status bar and a notification; a reload adopts them', run: checkProfileUp },
   { id: 'a1', title: 'Spawn Agents from the palette (3 stand-ins with worktrees): the Agents view shows them working, one waiting with its permission, one done; the notification\'s Focus attaches to the pane; Send Prompt from a row arrives', run: checkAgents },
+  { id: 'p2', title: 'Tmux: Switch Project… from the palette builds the project\'s session (agent beside a shell) in a terminal', run: checkSwitchProject },
+  { id: 'p3', title: 'a click on the failing service in the status bar opens the health report listing it with its last exit and breaker trial time', run: checkServiceHealthReport },
 ];
+
+async function checkSwitchProject({ page, tmux, screenshot, workspace }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  await openTmuxView(page);
+  const name = path.basename(workspace);
+  await runPaletteCommand(page, TEXT.switchProject);
+  await pickRowMentioning(page, name);
+  await waitFor(`the session "${name}" with two panes`, async () => {
+    const panes = await tmux('list-panes', '-t', `=${name}`, '-F', '#{pane_width}').catch(() => '');
+    return panes.trim().split('\n').filter(Boolean).length === 2;
+  }, 20_000);
+  const widths = (await tmux('list-panes', '-t', `=${name}`, '-F', '#{pane_width}')).trim().split('\n').map(Number);
+  report(`tmux: "${name}" panes ${widths.join(' + ')} columns wide`);
+  if (!(widths[0] > widths[1] * 5)) throw new Error(`the agent pane is not about 90% of the width: ${widths.join(', ')}`);
+  await waitFor('a terminal attached to it', async () => (await page.locator(UI.terminalTab).allInnerTexts()).some((t) => t.includes(`tmux: ${name}`)));
+  await page.waitForTimeout(1000); // the terminal draws the attached session
+  report(`wrote ${await screenshot('ui-p2-switch-project')}`);
+  await tmux('kill-session', '-t', `=${name}`);
+  // Its terminal closes when the attach ends; closing takes the focus, and a palette opened
+  // meanwhile would close with it.
+  await waitFor('its terminal closed', async () => !(await page.locator(UI.terminalTab).allInnerTexts()).some((t) => t.includes(`tmux: ${name}`)));
+  await page.waitForTimeout(500);
+}
+
+async function checkServiceHealthReport({ page, tmux, screenshot, home, workspace }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  await openTmuxView(page);
+  const file = path.join(workspace, '.tmux-session.yaml');
+  fs.writeFileSync(file, `session: health
+root: ${JSON.stringify(home)}
+windows:
+  - panes:
+      - name: web
+        command: "exec sleep 3600"
+      - name: flaky
+        command: "sleep 0.3; echo flaky crashed; exit 3"
+        backoff: { initialDelay: 200ms, maxDelay: 500ms }
+        breaker: { failures: 2, window: 60s, cooldown: 5m }
+`);
+  try {
+    await runPaletteCommand(page, TEXT.up);
+    await page.locator(UI.servicesStatusItem).waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator(UI.servicesStatusItem).click();
+    const state = await waitFor('the health report listing flaky', async () => {
+      const current = await quickInputState(page);
+      return current.visible && current.rows.some((r) => TEXT.healthServiceRow.test(r.text)) && current;
+    });
+    const row = state.rows.find((r) => TEXT.healthServiceRow.test(r.text)).text;
+    report(`health report: ${describePrompt(state)}; "${row}"`);
+    if (!/last exit: exited 3/.test(row)) throw new Error(`the row does not give the last exit: "${row}"`);
+    if (!state.rows.some((r) => /Open Profile/.test(r.text))) throw new Error('the report offers no Open Profile');
+    await page.waitForTimeout(300); // the quick pick fades in
+    report(`wrote ${await screenshot('ui-p3-service-health-report')}`);
+    await closeQuickInput(page);
+    await runPaletteCommand(page, TEXT.down);
+    await waitFor('the session "health" closed', async () => !(await sessionNames(tmux).catch(() => [])).includes('health'), 20_000);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
 
 async function checkShowMetrics({ page, tmux, screenshot }) {
   // A pane that holds 150 MB (every page written, so it is resident), under a shell.
@@ -1398,6 +1465,8 @@ async function main() {
         'workbench.secondarySideBar.defaultVisibility': 'hidden', // room for the tree in screenshots
         'terminal.integrated.gpuAcceleration': 'off', // xterm's DOM renderer: terminal text readable by the test
         'tmuxSessionManager.agents.customKinds': [{ name: 'scripted', command: scripted, resumeCommand: `${scripted} --continue`, hooksLike: 'claude' }],
+        // Switch Project's template: a stand-in for the agent, which is not installed here
+        'tmuxSessionManager.projectAgentCommand': 'echo agent ready in $(pwd); exec sleep 3600',
       },
       env: testEnv({ socketName: server.socketName, runDir }),
     });

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { Fix, HealthCheck, runHealthChecks } from '../../core/health';
+import { serviceProblem } from '../../core/profiles/serviceReport';
 import { ExtensionContextServices } from '../context';
+import { profileController } from '../profiles/controller';
 
 export interface ShowHealthArgs {
   /** Return the checks without showing anything (for scripts and tests). */
@@ -18,25 +20,43 @@ const FIX_LABEL: Record<Fix, string> = {
   showLog: 'Show the log',
 };
 
-type Item = vscode.QuickPickItem & { check?: HealthCheck; fix?: Fix };
+type ServiceAction = { readonly restart: string } | { readonly openProfile: true };
+type Item = vscode.QuickPickItem & { check?: HealthCheck; fix?: Fix; service?: ServiceAction };
 
-/** A report of every check; picking a failing one runs its fix. */
+/**
+ * A report of the profile services that need a person (first: the status bar's service item opens
+ * it), then every check; picking a service restarts it, picking a failing check runs its fix.
+ */
 export async function showHealth(ctx: ExtensionContextServices, args: ShowHealthArgs = {}): Promise<HealthCheck[]> {
   const checks = await runHealthChecks(ctx.service(), ctx.settings().dataDir);
   if (args.silent) return checks;
   const failing = checks.filter((c) => !c.ok);
+  const problems = profileController(ctx).statuses().flatMap((status) => serviceProblem(status) ?? []);
   const items: Item[] = [];
+  if (problems.length > 0) {
+    items.push({ label: 'Services', kind: vscode.QuickPickItemKind.Separator });
+    for (const problem of problems) {
+      items.push({ label: `$(error) ${problem.name}`, description: `${problem.summary} · $(debug-restart) Restart`, detail: problem.details.join(' · '), service: { restart: problem.name } });
+      items.push({ label: `      $(debug-restart) Restart ${problem.name}`, service: { restart: problem.name } });
+    }
+    items.push({ label: '      $(go-to-file) Open Profile', service: { openProfile: true } });
+    items.push({ label: 'Checks', kind: vscode.QuickPickItemKind.Separator });
+  }
   for (const check of checks) {
     items.push({ label: `${check.ok ? '$(pass-filled)' : '$(error)'} ${check.label}`, detail: check.detail, check, fix: check.fixes[0] });
     for (const fix of check.fixes.slice(1)) items.push({ label: `      $(tools) ${FIX_LABEL[fix]}`, fix });
   }
   for (const item of items) if (item.check && item.fix) item.description = `$(tools) ${FIX_LABEL[item.fix]}`;
+  const count = failing.length + problems.length;
   const picked = await vscode.window.showQuickPick(items, {
-    title: failing.length === 0 ? 'Tmux Health: all checks pass' : `Tmux Health: ${failing.length} problem${failing.length === 1 ? '' : 's'}`,
-    placeHolder: failing.length === 0 ? 'Everything looks right.' : 'Pick a failing check to fix it',
+    title: count === 0 ? 'Tmux Health: all checks pass' : `Tmux Health: ${count} problem${count === 1 ? '' : 's'}`,
+    placeHolder: count === 0 ? 'Everything looks right.' : problems.length > 0 ? 'Pick a failing service to restart it, or a failing check to fix it' : 'Pick a failing check to fix it',
     matchOnDetail: true,
   });
-  if (picked?.fix) await runFix(ctx, picked.fix);
+  if (picked?.service) {
+    if ('restart' in picked.service) await profileController(ctx).restartService(picked.service.restart);
+    else await profileController(ctx).openProfile();
+  } else if (picked?.fix) await runFix(ctx, picked.fix);
   return checks;
 }
 

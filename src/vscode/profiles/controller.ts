@@ -203,6 +203,13 @@ export class ProfileController implements vscode.Disposable {
     }
   }
 
+  /** A runtime brought up elsewhere (Switch Project), supervised and shown from now on by this window. */
+  adopt(runtime: ProfileRuntime): void {
+    const known = this.runtimes.get(runtime.profile.file);
+    if (known && known !== runtime) known.dispose();
+    this.track(runtime);
+  }
+
   /** What a pane that runs a service shows in the tree, or undefined for other panes. */
   serviceOfPane(pane: Pane): { status: ServiceStatus; look: ServiceLook } | undefined {
     for (const runtime of this.runtimes.values()) {
