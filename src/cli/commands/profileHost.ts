@@ -5,6 +5,7 @@ import { parseProfile, Profile, ProfileError } from '../../core/profiles/parse';
 import { findProfileIn } from '../../core/profiles/projects';
 import { ProfileHost } from '../../core/profiles/runtime';
 import { ServiceStatus } from '../../core/profiles/runtime';
+import { newLeaseToken } from '../../core/supervision/lease';
 import { describeExit } from '../../core/supervision/supervisor';
 import { ParsedArgs } from '../args';
 import { CliContext } from '../context';
@@ -48,6 +49,8 @@ export async function profileHost(ctx: CliContext, pollMs: number): Promise<CliP
     tree: () => polled.tree,
     output: hub.open,
     log: (line) => ctx.stderr(line),
+    // Never beside a window (or another tsm) that supervises the session: each would restart its services.
+    leaseToken: newLeaseToken(),
     polled,
     dispose: async () => {
       polled.dispose();
