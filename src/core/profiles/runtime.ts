@@ -9,7 +9,7 @@ import { killGracefully, KillTimings } from '../kill';
 import { OutputOpener } from '../output/outputHub';
 import { shellQuote } from '../output/paneOutput';
 import { Clock } from '../supervision/clock';
-import { releaseLease, takeLease } from '../supervision/lease';
+import { releaseLease, sessionLease, takeLease } from '../supervision/lease';
 import { realProbes } from '../supervision/probes';
 import { RecordError, SupervisionRecord } from '../supervision/record';
 import { RunOutputTaps } from '../supervision/runOutput';
@@ -213,7 +213,7 @@ export class ProfileRuntime implements Disposable {
 
   private static async lease(host: ProfileHost, profile: Profile, sessionId: string): Promise<void> {
     if (!host.leaseToken) return;
-    const answer = await takeLease(host.run, sessionId, host.leaseToken);
+    const answer = await takeLease(host.run, sessionLease(sessionId), host.leaseToken);
     if (!answer.held) throw new SupervisedElsewhereError(profile.session, answer.holder);
   }
 
@@ -324,7 +324,7 @@ export class ProfileRuntime implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     // Hands supervision on at once: a window that waits for the lease need not wait for this process to end.
-    if (this.host.leaseToken) void releaseLease(this.host.run, this.sessionId, this.host.leaseToken).catch(() => undefined);
+    if (this.host.leaseToken) void releaseLease(this.host.run, sessionLease(this.sessionId), this.host.leaseToken).catch(() => undefined);
     this.supervisorEvents.dispose();
     this.supervisor.dispose();
     this.exitSubscription.dispose();

@@ -10,6 +10,21 @@ import { quoteArgument } from '../../tmux/quote';
  */
 export const LEASE_OPTION = '@tsm-supervisor';
 
+/** Where a lease lives: a session's option (a profile's services), or a global one (a server's agents). */
+export interface LeaseScope {
+  readonly option: string;
+  /** The session id (`$3`); none: a global option of the server. */
+  readonly session?: string;
+}
+
+/** The lease of a profile session's services. */
+export function sessionLease(sessionId: string): LeaseScope {
+  return { option: LEASE_OPTION, session: sessionId };
+}
+
+/** The lease of every agent of a server: one window restarts them and enforces their limits. */
+export const AGENTS_LEASE: LeaseScope = { option: '@tsm-agents-supervisor' };
+
 export type Runner = (argv: readonly string[]) => Promise<string[]>;
 
 /** A holder token for this process: its pid, when, and a random part (two holders in one process differ). */
@@ -36,13 +51,13 @@ export interface LeaseAnswer {
 }
 
 /**
- * Takes the lease of session `sessionId` (`$3`) for `token` when it is free or its holder is gone;
- * keeps it when `token` already holds it.
+ * Takes the lease for `token` when it is free or its holder is gone; keeps it when `token`
+ * already holds it.
  */
-export async function takeLease(run: Runner, sessionId: string, token: string): Promise<LeaseAnswer> {
+export async function takeLease(run: Runner, scope: LeaseScope, token: string): Promise<LeaseAnswer> {
   let expected = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [holder = ''] = await run(compareAndSet(sessionId, expected, token));
+    const [holder = ''] = await run(compareAndSet(scope, expected, token));
     if (holder === token) return { held: true, holder };
     if (holder !== '' && holderGone(holder) && holder !== expected) {
       expected = holder;
@@ -54,15 +69,22 @@ export async function takeLease(run: Runner, sessionId: string, token: string): 
 }
 
 /** Frees the lease if `token` still holds it (a successor's lease is never freed). */
-export async function releaseLease(run: Runner, sessionId: string, token: string): Promise<void> {
-  await run(['if-shell', '-t', sessionId, '-F', `#{==:#{${LEASE_OPTION}},${token}}`, `set-option -u -t ${quoteArgument(sessionId)} ${LEASE_OPTION}`]);
+export async function releaseLease(run: Runner, scope: LeaseScope, token: string): Promise<void> {
+  const { ifShell, where } = targets(scope);
+  await run([...ifShell, '-F', `#{==:#{${scope.option}},${token}}`, `set-option -u ${where} ${scope.option}`]);
 }
 
-function compareAndSet(sessionId: string, expected: string, token: string): string[] {
-  const target = quoteArgument(sessionId);
+function compareAndSet(scope: LeaseScope, expected: string, token: string): string[] {
+  const { ifShell, where, display } = targets(scope);
   return [
-    'if-shell', '-t', sessionId, '-F', `#{==:#{${LEASE_OPTION}},${expected}}`,
-    `set-option -t ${target} ${LEASE_OPTION} ${token} ; display-message -p -t ${target} ${token}`,
-    `display-message -p -t ${target} "#{${LEASE_OPTION}}"`,
+    ...ifShell, '-F', `#{==:#{${scope.option}},${expected}}`,
+    `set-option ${where} ${scope.option} ${token} ; display-message -p ${display} ${token}`,
+    `display-message -p ${display} "#{${scope.option}}"`,
   ];
+}
+
+function targets(scope: LeaseScope): { ifShell: string[]; where: string; display: string } {
+  if (scope.session === undefined) return { ifShell: ['if-shell'], where: '-g', display: '' };
+  const target = quoteArgument(scope.session);
+  return { ifShell: ['if-shell', '-t', scope.session], where: `-t ${target}`, display: `-t ${target}` };
 }

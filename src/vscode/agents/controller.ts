@@ -8,6 +8,7 @@ import { ExtensionContextServices } from '../context';
 import { outputHub } from '../outputs';
 import { NOTIFYING_STATES, transitionMessage } from './describe';
 import { openFleet } from './openFleet';
+import { AGENTS_LEASE, newLeaseToken, releaseLease, takeLease } from '../../core/supervision/lease';
 import { AGENTS_VIEW_ID, AgentTreeProvider } from './view';
 
 const controllers = new WeakMap<ExtensionContextServices, AgentsController>();
@@ -45,6 +46,9 @@ export interface AgentNotice {
  * changes), feeds the Agents view and the status bar, and turns state transitions into
  * notifications.
  */
+/** How often a window that follows another window's agents looks whether it may take over. */
+const LEASE_RETRY_MS = 5000;
+
 export class AgentsController implements vscode.Disposable {
   private current: AgentFleet | undefined;
   private opening: Promise<AgentFleet | undefined> | undefined;
@@ -59,6 +63,12 @@ export class AgentsController implements vscode.Disposable {
   private generation = 0;
   private followed: unknown;
   private serverSubscription: { dispose(): void } | undefined;
+  /** This window's claim to supervise the server's agents (lease.ts): one window restarts them and enforces their limits. */
+  private readonly leaseToken = newLeaseToken();
+  private leaseRetry: NodeJS.Timeout | undefined;
+  private leaseAttempts = 0;
+  /** Whether this window's fleet supervises (holds the lease) or only follows. */
+  supervising = false;
 
   constructor(
     private readonly ctx: ExtensionContextServices,
@@ -101,15 +111,19 @@ export class AgentsController implements vscode.Disposable {
   private async openFor(generation: number): Promise<AgentFleet | undefined> {
     const settings = this.ctx.settings();
     const service = this.ctx.service();
+    const lease = await takeLease((argv) => service.run(argv), AGENTS_LEASE, this.leaseToken).catch(() => ({ held: false, holder: '' }));
+    if (generation !== this.generation) return undefined;
+    this.supervising = lease.held;
+    // Another window supervises: follow, and take over once that window is gone.
+    if (!lease.held && lease.holder !== '') this.watchLease(generation);
     try {
       const fleet = await openFleet({
         address: service.address,
         dataFolder: path.join(settings.dataDir, 'agents'),
         customKinds: this.customKinds(),
         restoreCommands: settings.restoreCommands,
-        // There is no lock yet that names one window the supervisor of a server, so every window
-        // supervises (restarts and timeouts); the engine's records live in tmux, shared by all.
-        supervise: true,
+        // Only the lease holder restarts agents and enforces their limits; every window follows their states.
+        supervise: lease.held,
         // The window's own connection, shared: no second client, and the pane pipes are shared too.
         tmux: {
           run: (argv) => service.run(argv),
@@ -246,6 +260,21 @@ export class AgentsController implements vscode.Disposable {
     this.statusItem.show();
   }
 
+  /** Looks again whether the lease is free: soon at first (a reloading window's old process takes a moment to end), then now and then. */
+  private watchLease(generation: number): void {
+    clearTimeout(this.leaseRetry);
+    this.leaseAttempts++;
+    this.leaseRetry = setTimeout(async () => {
+      if (generation !== this.generation) return;
+      const lease = await takeLease((argv) => this.ctx.service().run(argv), AGENTS_LEASE, this.leaseToken).catch(() => undefined);
+      if (generation !== this.generation || !lease) return;
+      if (lease.held) {
+        this.ctx.log.info('agents: this window supervises the agents now (the window that did has gone)');
+        void this.open();
+      } else if (lease.holder !== '') this.watchLease(generation);
+    }, this.leaseAttempts <= 4 ? 250 : LEASE_RETRY_MS);
+  }
+
   private close(): void {
     this.fleetSubscriptions.forEach((subscription) => subscription.dispose());
     this.fleetSubscriptions = [];
@@ -258,6 +287,9 @@ export class AgentsController implements vscode.Disposable {
 
   dispose(): void {
     this.generation++;
+    clearTimeout(this.leaseRetry);
+    // Hands supervision on at once instead of when this process has ended.
+    if (this.supervising) void releaseLease((argv) => this.ctx.service().run(argv), AGENTS_LEASE, this.leaseToken).catch(() => undefined);
     this.serverSubscription?.dispose();
     this.close();
     this.disposables.forEach((disposable) => disposable.dispose());
