@@ -429,8 +429,9 @@ async function markPane(run: Runner, id: string, pane: ProfilePane): Promise<voi
   ]);
 }
 
-async function splitInto(run: Runner, windowId: string, pane: ProfilePane): Promise<PaneId> {
-  const [id] = await run(['split-window', '-d', '-t', windowId, '-P', '-F', '#{pane_id}', ...paneArgs(pane), ...programOf(pane)]);
+/** Splits `after` (default: the window's active pane); the new pane comes right after it in the window's pane order. */
+async function splitInto(run: Runner, windowId: string, pane: ProfilePane, after?: PaneId): Promise<PaneId> {
+  const [id] = await run(['split-window', '-d', '-t', after ?? windowId, '-P', '-F', '#{pane_id}', ...paneArgs(pane), ...programOf(pane)]);
   // Room for the next split (without it each split halves the last pane until none fits), asked
   // with the marks so the service sends all four in one burst: each round trip is a tmux process.
   await Promise.all([markPane(run, id, pane), run(['select-layout', '-t', windowId, 'tiled'])]);
@@ -459,10 +460,22 @@ async function build(run: Runner, profile: Profile, runStartingServer: Runner): 
   ]);
   const [sessionId, windowId, paneId] = line.split(' ');
   try {
-    await Promise.all([run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]), markPane(run, paneId, firstPane)]);
+    // new-session's -e also sets the session's environment, which every later pane inherits: the first
+    // pane's own variables are taken back out of it, so they stay that pane's.
+    const ownOfFirstPane = Object.keys(firstPane.env).filter((name) => profile.env[name] !== firstPane.env[name]);
+    await Promise.all([
+      run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]),
+      markPane(run, paneId, firstPane),
+      ...ownOfFirstPane.map((name) => run(['set-environment', '-t', sessionId, ...(name in profile.env ? [name, profile.env[name]] : ['-u', name])])),
+    ]);
     const focus: string[] = [];
     const fill = async (window: ProfileWindow, id: string, panes: Map<string, string>) => {
-      for (const pane of window.panes.slice(1)) panes.set(pane.key, await splitInto(run, id, pane));
+      // Each pane splits the one before it, so pane indexes follow the profile's order (a layout's main pane is the first).
+      let previous = panes.get(window.panes[0].key) as PaneId;
+      for (const pane of window.panes.slice(1)) {
+        previous = await splitInto(run, id, pane, previous);
+        panes.set(pane.key, previous);
+      }
       await setLayout(run, id, window);
       const focused = window.panes.find((pane) => pane.focus);
       if (focused) await run(['select-pane', '-t', panes.get(focused.key)!]);
