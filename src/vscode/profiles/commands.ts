@@ -1,9 +1,10 @@
 import { ExtensionContextServices } from '../context';
 import { profileController } from './controller';
+import { importAsProfile } from './importProfile';
 
 type Handler = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Profile commands: Up, Down, Apply (the difference first), Restart / Stop Service, Open Profile. */
+/** Profile commands: Up, Down, Apply (the difference first), Restart / Stop Service, Open Profile, Import as Profile. */
 export function profileCommands(ctx: ExtensionContextServices): Record<string, Handler> {
   const controller = () => profileController(ctx);
   // A window that reloads finds the services of its profile's running session again.
@@ -15,6 +16,7 @@ export function profileCommands(ctx: ExtensionContextServices): Record<string, H
     'tmuxSessionManager.restartService': (node?: unknown) => controller().restartService(node),
     'tmuxSessionManager.stopService': (node?: unknown) => controller().stopService(node),
     'tmuxSessionManager.openProfile': () => controller().openProfile(),
+    'tmuxSessionManager.importProfile': (source?: unknown) => importAsProfile(ctx, source),
     'tmuxSessionManager.serviceStatuses': () => controller().statuses().map((status) => ({ name: status.name, phase: status.state.phase, paneId: status.paneId, restarts: status.restarts, breaker: status.breaker.status })),
   };
 }
