@@ -117,6 +117,9 @@ const TEXT = {
   breakerOpenRow: /failed \(breaker open, trial at \d\d:\d\d:\d\d\)/,
   breakerOpenStatus: /tmux: flaky failing \(breaker open\)/,
   breakerOpenNotice: /Service "flaky" failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
+  // src/vscode/profiles/importProfile.ts
+  importProfile: 'Tmux: Import as Profile…',
+  importedNotice: /Imported \.tmuxp\.yaml \(tmuxp\) as \.tmux-session\.yaml\. 2 keys did not carry over exactly/,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -154,6 +157,7 @@ const CHECKS = [
   { id: 'gc', title: 'Clean Up…: its dry run lists the candidates with their reasons (a protected session not among them), Escape changes nothing, Enter acts', run: checkCleanUp },
   { id: 'm', title: '"Tmux: Show Metrics" lists every pane; sorted by memory a 150 MB pane comes first, by CPU a busy loop', run: checkShowMetrics },
   { id: 'p1', title: 'Tmux: Up from the palette: services go starting → ready in the tree; a crash-looping one shows its breaker open in the tree, the status bar and a notification', run: checkProfileUp },
+  { id: 'p2', title: 'Tmux: Import as Profile… from the palette: pick a .tmuxp.yaml, .tmux-session.yaml opens beside it, one notification names what did not carry over', run: checkImportProfile },
 ];
 
 async function checkShowMetrics({ page, tmux, screenshot }) {
@@ -766,6 +770,42 @@ windows:
   await runPaletteCommand(page, TEXT.down);
   await waitFor('the session "shop" closed', async () => !(await sessionNames(tmux).catch(() => [])).includes('shop'), 20_000);
   fs.rmSync(file, { force: true });
+}
+
+/** Import as Profile… from the palette, on a tmuxp file of the workspace. */
+async function checkImportProfile({ page, screenshot, workspace }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  const folder = path.join(workspace, 'imported-ui');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, '.tmuxp.yaml'), `session_name: shop
+start_directory: ./
+shell_command_before: [export STAGE=dev]
+windows:
+  - window_name: editor
+    layout: main-vertical
+    options: { main-pane-width: 120 }
+    panes: [vim, null]
+  - window_name: server
+    options_after: { synchronize-panes: "on" }
+    panes: [npm run dev]
+`);
+  await runPaletteCommand(page, TEXT.importProfile);
+  await pickRowMentioning(page, 'imported-ui');
+  const written = path.join(folder, '.tmux-session.yaml');
+  await waitFor('.tmux-session.yaml written', async () => fs.existsSync(written));
+  const editor = await waitFor('the written profile in the editor', async () => {
+    const text = await activeEditorText(page);
+    return text.includes('session: shop') && text;
+  });
+  if (!editor.includes('main-pane-width')) throw new Error(`the written file does not list main-pane-width at its top:\n${editor}`);
+  const notice = await waitForNotification(page, TEXT.importedNotice);
+  report(`notification: "${notice}"`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  report(`wrote ${await screenshot('ui-p2-imported')}`);
+  await closeNotificationCenter(page);
+  fs.rmSync(folder, { recursive: true, force: true });
 }
 
 function processAlive(pid) {

@@ -56,7 +56,7 @@ describe('Profiles: tmuxinator and tmuxp files in VS Code', function () {
     const written = await execute<string | undefined>('importProfile', vscode.Uri.file(source));
     assert.equal(written, path.join(importFolder, '.tmux-session.yaml'));
     const text = fs.readFileSync(written!, 'utf8');
-    assert.match(text, /^# {3}\.tmuxp\.yaml:4:16 windows\[0\]\.options\.automatic-rename: /m);
+    assert.match(text, /^# {3}\.tmuxp\.yaml:4:16 windows\[0\]\.options\.automatic-rename:\n# {7}no equivalent: /m);
     assert.match(text, /^session: from-tmuxp$/m);
     assert.match(text, /- command: vim$/m);
     await eventually('the written profile open in the editor', () => vscode.window.activeTextEditor?.document.uri.fsPath === written, 5000);

@@ -61,7 +61,7 @@ describe('profile import: tmuxinator and tmuxp files as profiles', function () {
       const result = importFixture('tmuxinator', '.tmuxinator.yml');
       const text = importedProfileText(result, file);
       assert.match(text, /^# Imported from \.tmuxinator\.yml \(tmuxinator\)/);
-      assert.match(text, /^# {3}\.tmuxinator\.yml:7:1 socket_name: /m);
+      assert.match(text, /^# {3}\.tmuxinator\.yml:7:1 socket_name:\n# {7}not in a profile: /m);
       assert.doesNotMatch(text, /[&*]a\d/, 'no YAML anchors: every pane reads on its own');
       const written = path.join(fixture('tmuxinator'), '.tmux-session.yaml');
       assert.deepEqual({ ...parseProfile(text, written), file }, profileOfImport(result, file));

@@ -75,7 +75,7 @@ export function importedProfileText(result: ImportResult, sourceFile: string): s
   const header = [`# Imported from ${path.basename(sourceFile)} (${result.format}) by Tmux: Import as Profile.`];
   if (result.warnings.length > 0) {
     header.push('# Not carried over, or carried over only in part:');
-    for (const warning of result.warnings) header.push(`#   ${path.basename(warning.file)}:${warning.line}:${warning.column} ${warning.key}: ${warning.message}`.replace(/\n/g, ' '));
+    for (const warning of result.warnings) header.push(`#   ${path.basename(warning.file)}:${warning.line}:${warning.column} ${warning.key}:`, `#       ${warning.message.replace(/\n/g, ' ')}`);
   }
   return `${header.join('\n')}\n${stringify(result.document, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
