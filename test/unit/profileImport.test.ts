@@ -42,6 +42,11 @@ describe('profile import: tmuxinator and tmuxp files as profiles', function () {
       assert.equal(importFormatOf('/home/u/.tmuxp/shop.yaml'), 'tmuxp');
       assert.equal(importFormatOf('/p/.tmux-session.yaml'), undefined);
       assert.equal(importFormatOf('/p/docker-compose.yml'), undefined);
+      // A file named otherwise (a profileFiles glob of the user's) is told by its top-level keys.
+      assert.equal(importFormatOf('/p/dev/session.yaml', 'session_name: a\nwindows: []\n'), 'tmuxp');
+      assert.equal(importFormatOf('/p/dev/session.json', '{\n  "session_name": "a"\n}\n'), 'tmuxp');
+      assert.equal(importFormatOf('/p/dev/session.yaml', 'name: a\nwindows: []\n'), 'tmuxinator');
+      assert.equal(importFormatOf('/p/dev/session.yaml', 'session: a\nwindows:\n  - name: w\n    panes: [{}]\n'), undefined);
     });
 
     it('reads our own format unchanged and an imported file into the same Profile that Up takes', function () {
@@ -155,6 +160,15 @@ describe('profile import: tmuxinator and tmuxp files as profiles', function () {
       assert.deepEqual(
         result.warnings.map((warning) => `${warning.line}:${warning.column} ${warning.key}: ${warning.message}`),
         ['2:1 config: not a tmuxp key this import knows; it is left out', '5:5 windows[0].pane_title: not a tmuxp window key this import knows; it is left out'],
+      );
+    });
+
+    it('sets environment values as written, and says so where tmuxp would have expanded them', function () {
+      const result = importProfile('session_name: s\nenvironment:\n  PLAIN: one\n  CACHE: ~/.cache/app\n  DATA: $HOME/data\nwindows:\n  - panes: [sleep 1]\n', '/p/.tmuxp.yaml');
+      assert.deepEqual(result.document.env, { PLAIN: 'one', CACHE: '~/.cache/app', DATA: '$HOME/data' });
+      assert.deepEqual(
+        result.warnings.filter((warning) => warning.key.startsWith('environment')).map((warning) => `${warning.line}:${warning.column} ${warning.key}`),
+        ['4:3 environment.CACHE', '5:3 environment.DATA'],
       );
     });
   });
@@ -339,7 +353,15 @@ describe('profile import: tmuxinator and tmuxp files as profiles', function () {
       // The fixture's socket_name puts tmuxinator's server under TMUX_TMPDIR, a temporary folder of this test run.
       const theirsTmux = (...args: string[]) => execFileSync('tmux', ['-L', 'tsm-import', ...args], { encoding: 'utf8', env: theirs.env });
       cleanups.push(() => void runQuietly(() => theirsTmux('kill-server')));
-      await run('tmuxinator', ['start', '-p', path.join(theirs.folder, '.tmuxinator.yml'), '--no-attach', '--suppress-tmux-version-warning=true'], { cwd: theirs.folder, env: theirs.env, timeout: 60_000 });
+      // tmuxinator's script runs `tmux start-server` and then `new-session`: on a loaded machine the
+      // empty server can exit in between, and the script still exits 0. One more start covers that race.
+      let output = '';
+      for (let attempt = 1; attempt <= 2 && runQuietly(() => theirsTmux('has-session', '-t', '=imported-tmuxinator')) === undefined; attempt++) {
+        if (attempt > 1) fs.rmSync(path.join(theirs.folder, 'hooks.log'), { force: true });
+        const started = await run('tmuxinator', ['start', '-p', path.join(theirs.folder, '.tmuxinator.yml'), '--no-attach', '--suppress-tmux-version-warning=true'], { cwd: theirs.folder, env: theirs.env, timeout: 60_000 });
+        output += `attempt ${attempt}:\n${started.stdout}\n${started.stderr}\n`;
+      }
+      assert.ok(runQuietly(() => theirsTmux('has-session', '-t', '=imported-tmuxinator')) !== undefined, `tmuxinator start made no session:\n${output}`);
       await compare(oursTmux, ours.folder, theirsTmux, theirs.folder, 'imported-tmuxinator', 'tmuxinator start', { editor: '{1,[1,1]}', logs: '{1,1}' });
       // tmuxinator also runs on_project_exit when its script ends (no attach); that key is a warning here.
       const theirHooks = fs.readFileSync(path.join(theirs.folder, 'hooks.log'), 'utf8');
@@ -382,6 +404,7 @@ async function compare(
   shapes: Record<string, string>,
 ): Promise<void> {
   let last: [WindowShape[], WindowShape[]] | undefined;
+  let failure: unknown;
   await eventually(
     `the session of ${tool} to match ours`,
     async () => {
@@ -389,8 +412,8 @@ async function compare(
       return JSON.stringify(last[0]) === JSON.stringify(last[1]);
     },
     30_000,
-  ).catch(() => undefined);
-  assert.ok(last);
+  ).catch((error) => (failure = error));
+  assert.ok(last, `the sessions could not be read: ${String(failure)}`);
   const [mine, other] = last;
   assert.ok(mine.flatMap((window) => window.panes).some((pane) => pane.program === 'sleep 3001'), `our session runs the fixture's programs: ${JSON.stringify(mine)}`);
   for (const [name, shape] of Object.entries(shapes)) assert.equal(mine.find((window) => window.name === name)?.layout, shape, `the layout of window ${name}`);

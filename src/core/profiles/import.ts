@@ -36,8 +36,20 @@ export function describeWarning(warning: ImportWarning): string {
   return `${warning.file}:${warning.line}:${warning.column}: ${warning.key}: ${warning.message}`;
 }
 
-/** The file names the importer reads; a file elsewhere in `tmuxinator/` folders is a tmuxinator project too. */
-export function importFormatOf(file: string): ImportFormat | undefined {
+/**
+ * Which tool's file this is: by its name (a `.yml` in a `tmuxinator/` folder is a tmuxinator
+ * project too), else, when the text is given, by top-level keys our own format does not have
+ * (`session_name` is tmuxp's, `name` / `project_name` tmuxinator's).
+ */
+export function importFormatOf(file: string, text?: string): ImportFormat | undefined {
+  const byName = formatByName(file);
+  if (byName || text === undefined) return byName;
+  if (/^\s*["']?session_name["']?\s*:/m.test(text)) return 'tmuxp';
+  if (/^["']?(name|project_name)["']?\s*:/m.test(text)) return 'tmuxinator';
+  return undefined;
+}
+
+function formatByName(file: string): ImportFormat | undefined {
   const base = path.basename(file);
   if (/^\.?tmuxp\.(ya?ml|json)$/.test(base)) return 'tmuxp';
   if (/^\.?tmuxinator\.ya?ml$/.test(base)) return 'tmuxinator';
@@ -52,7 +64,7 @@ export function importFormatOf(file: string): ImportFormat | undefined {
  * ProfileError with line and column in the file itself.
  */
 export function readAnyProfile(text: string, file: string): { profile: Profile; warnings: readonly ImportWarning[]; format?: ImportFormat } {
-  const format = importFormatOf(file);
+  const format = importFormatOf(file, text);
   if (!format) return { profile: parseProfile(text, file), warnings: [] };
   const result = importProfile(text, file, format);
   return { profile: profileOfImport(result, file), warnings: result.warnings, format };
@@ -81,15 +93,11 @@ export function importedProfileText(result: ImportResult, sourceFile: string): s
 }
 
 /** Reads a tmuxinator or tmuxp file into our profile format, with a warning for every key that does not carry over. */
-export function importProfile(text: string, file: string, format: ImportFormat = importFormatOf(file) ?? guessFormat(text)): ImportResult {
+export function importProfile(text: string, file: string, format: ImportFormat = importFormatOf(file, text) ?? 'tmuxinator'): ImportResult {
   const source = new Source(text, file);
   const document = format === 'tmuxinator' ? fromTmuxinator(source) : fromTmuxp(source);
   const warnings = [...source.warnings].sort((a, b) => a.line - b.line || a.column - b.column);
   return { format, document, warnings };
-}
-
-function guessFormat(text: string): ImportFormat {
-  return /^\s*"?session_name"?\s*:/m.test(text) ? 'tmuxp' : 'tmuxinator';
 }
 
 // ---- tmuxinator ----------------------------------------------------------------------------
@@ -216,7 +224,8 @@ function tmuxinatorWindow(
   const layout = optionalString(source, value, [...here, 'layout']);
   const rootValue = optionalString(source, value, [...here, 'root']);
   // tmuxinator expands a window's root on its own (against the folder it runs in); ours is relative to the profile's root.
-  const cwd = rootValue === undefined ? undefined : relativeFolder(context.rootAbsolute, path.resolve(context.folder, expandHome(rootValue)));
+  const cwd =
+    rootValue === undefined ? undefined : path.isAbsolute(rootValue) || rootValue.startsWith('~') ? rootValue : relativeFolder(context.rootAbsolute, path.resolve(context.folder, rootValue));
   const pre = value.pre === undefined || value.pre === null ? [] : [joinCommands(source.commandList(value.pre, [...here, 'pre']))!];
   if (value.synchronize !== undefined && value.synchronize !== false) {
     source.warn([...here, 'synchronize'], 'no equivalent: profiles do not turn on synchronize-panes; with it, tmuxinator typed the same keys into every pane');
@@ -552,7 +561,11 @@ class Source {
   environment(value: Json | undefined, where: Where): Record<string, string> | undefined {
     if (value === undefined || value === null) return undefined;
     if (!isDict(value)) this.fail(where, 'environment is a map of NAME: value');
-    return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, entry === null ? '' : String(entry)]));
+    const entries = Object.entries(value).map(([name, entry]) => [name, entry === null ? '' : String(entry)] as const);
+    for (const [name, entry] of entries) {
+      if (/\$\{?[A-Za-z_]|^~|^\.\.?\//.test(entry)) this.warn([...where, name], `"${entry}" is set as written: tmuxp expanded ~, $VARIABLES and ./ folders in environment values, a profile does not`);
+    }
+    return Object.fromEntries(entries);
   }
 
   options(value: Json | undefined, where: Where, what: string): void {
