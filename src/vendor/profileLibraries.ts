@@ -4,5 +4,5 @@
  * loaded when a profile is first read: a window without a profile never parses them.
  */
 export { z } from 'zod';
-export { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+export { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
 export type { Document, Node as YamlNode, Pair } from 'yaml';

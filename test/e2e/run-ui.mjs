@@ -135,6 +135,9 @@ const TEXT = {
   // src/vscode/profiles/switchProject.ts and commands/showHealth.ts
   switchProject: 'Tmux: Switch Project',
   healthServiceRow: /flaky.*failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
+  // src/vscode/profiles/importProfile.ts
+  importProfile: 'Tmux: Import as Profile…',
+  importedNotice: /Imported \.tmuxp\.yaml \(tmuxp\) as \.tmux-session\.yaml\. 2 keys did not carry over exactly/,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -175,6 +178,7 @@ const CHECKS = [
   { id: 'a1', title: 'Spawn Agents from the palette (3 stand-ins with worktrees): the Agents view shows them working, one waiting with its permission, one done; the notification\'s Focus attaches to the pane; Send Prompt from a row arrives', run: checkAgents },
   { id: 'p2', title: 'Tmux: Switch Project… from the palette builds the project\'s session (agent beside a shell) in a terminal', run: checkSwitchProject },
   { id: 'p3', title: 'a click on the failing service in the status bar opens the health report listing it with its last exit and breaker trial time', run: checkServiceHealthReport },
+  { id: 'p4', title: 'Tmux: Import as Profile… from the palette: pick a .tmuxp.yaml, .tmux-session.yaml opens beside it, one notification names what did not carry over', run: checkImportProfile },
 ];
 
 async function checkSwitchProject({ page, tmux, screenshot, workspace }) {
@@ -1007,6 +1011,40 @@ function execFileText(program, args, cwd) {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${program} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
   });
+/** Import as Profile… from the palette, on a tmuxp file of the workspace. */
+async function checkImportProfile({ page, screenshot, workspace }) {
+  await closeQuickInput(page);
+  await closeNotificationCenter(page);
+  const folder = path.join(workspace, 'imported-ui');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, '.tmuxp.yaml'), `session_name: shop
+start_directory: ./
+shell_command_before: [export STAGE=dev]
+windows:
+  - window_name: editor
+    layout: main-vertical
+    options: { main-pane-width: 120 }
+    panes: [vim, null]
+  - window_name: server
+    options_after: { synchronize-panes: "on" }
+    panes: [npm run dev]
+`);
+  await runPaletteCommand(page, TEXT.importProfile);
+  await pickRowMentioning(page, 'imported-ui');
+  const written = path.join(folder, '.tmux-session.yaml');
+  await waitFor('.tmux-session.yaml written', async () => fs.existsSync(written));
+  const editor = await waitFor('the written profile in the editor', async () => {
+    const text = await activeEditorText(page);
+    return text.includes('session: shop') && text;
+  });
+  if (!editor.includes('main-pane-width')) throw new Error(`the written file does not list main-pane-width at its top:\n${editor}`);
+  const notice = await waitForNotification(page, TEXT.importedNotice);
+  report(`notification: "${notice}"`);
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(300);
+  report(`wrote ${await screenshot('ui-p2-imported')}`);
+  await closeNotificationCenter(page);
+  fs.rmSync(folder, { recursive: true, force: true });
 }
 
 function processAlive(pid) {

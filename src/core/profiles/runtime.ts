@@ -505,8 +505,13 @@ async function build(run: Runner, profile: Profile, runStartingServer: Runner): 
   const [sessionId, windowId, paneId] = line.split(' ');
   const marks: PendingMarks = [];
   try {
+    // new-session's -e also sets the session's environment, which every later pane inherits: the first
+    // pane's own variables are taken back out of it before any other pane is made, so they stay that pane's.
+    const ownOfFirstPane = Object.keys(firstPane.env).filter((name) => profile.env[name] !== firstPane.env[name]);
     marks.push(handled(run(['set-option', '-t', sessionId, PROFILE_OPTION, profile.file]).then(() => undefined)), handled(markPane(run, paneId, firstPane)));
+    await Promise.all(ownOfFirstPane.map((name) => run(['set-environment', '-t', sessionId, ...(name in profile.env ? [name, profile.env[name]] : ['-u', name])])));
     const fill = async (window: ProfileWindow, id: string, panes: Map<string, string>) => {
+      // Each pane splits the one before it, so pane indexes follow the profile's order (a layout's main pane is the first).
       let last = panes.get(window.panes[0].key)!;
       for (const pane of window.panes.slice(1)) {
         last = await splitInto(run, id, last, pane, marks);

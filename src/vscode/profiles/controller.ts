@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeDiff, diffIsEmpty, ProfileRuntime, ServiceStatus, SupervisedElsewhereError, UntrustedProfileError } from '../../core/profiles/runtime';
 import { newLeaseToken } from '../../core/supervision/lease';
-import { parseProfile, Profile, ProfileError } from '../../core/profiles/parse';
+import { describeWarning, readAnyProfile } from '../../core/profiles/import';
+import { Profile, ProfileError } from '../../core/profiles/parse';
 import { describeExit } from '../../core/supervision/supervisor';
 import { UnitEvent } from '../../core/supervision/types';
 import { Pane } from '../../tmux/model';
@@ -11,6 +12,8 @@ import { outputHub } from '../outputs';
 
 /** How often a window that does not supervise a running profile session looks whether it may take over. */
 const ADOPT_RETRY_MS = 5000;
+/** Where a folder's profile is looked for when the setting is not read: our own file first. */
+const PROFILE_FILES = ['.tmux-session.yaml', '.tmuxinator.yml', '.tmuxp.yaml', '.tmuxp.yml', '.tmuxp.json'];
 
 const controllers = new WeakMap<ExtensionContextServices, ProfileController>();
 
@@ -44,6 +47,7 @@ export class ProfileController implements vscode.Disposable {
   private readonly leaseToken = newLeaseToken();
   /** Set while another window supervises this folder's session: tries again, to take over once it is gone. */
   private adoptRetry: NodeJS.Timeout | undefined;
+  private readonly warned = new Map<string, string>();
 
   constructor(private readonly ctx: ExtensionContextServices) {
     this.statusItem.name = 'Tmux Services';
@@ -57,7 +61,7 @@ export class ProfileController implements vscode.Disposable {
 
   /** The profile file of a workspace folder: the first match of the profileFiles globs. */
   async findProfileFile(): Promise<vscode.Uri | undefined> {
-    const globs = vscode.workspace.getConfiguration('tmuxSessionManager').get<string[]>('profileFiles', ['.tmux-session.yaml']);
+    const globs = vscode.workspace.getConfiguration('tmuxSessionManager').get<string[]>('profileFiles', PROFILE_FILES);
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       for (const glob of globs) {
         const [found] = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), undefined, 1);
@@ -73,7 +77,7 @@ export class ProfileController implements vscode.Disposable {
     if (!uri) throw new Error('No profile found: create .tmux-session.yaml at the workspace folder root (setting tmuxSessionManager.profileFiles says where to look).');
     const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
     try {
-      return parseProfile(text, uri.fsPath);
+      return this.readProfile(text, uri.fsPath);
     } catch (error) {
       if (error instanceof ProfileError) {
         this.ctx.log.error(error.message);
@@ -83,6 +87,17 @@ export class ProfileController implements vscode.Disposable {
       }
       throw error;
     }
+  }
+
+  /** Our own file, or a tmuxinator / tmuxp file read as it is: what it has that a profile does not goes to the log, once per change. */
+  private readProfile(text: string, file: string): Profile {
+    const { profile, warnings, format } = readAnyProfile(text, file);
+    const said = warnings.map(describeWarning).join('\n');
+    if (format && this.warned.get(file) !== said) {
+      this.warned.set(file, said);
+      this.ctx.log.warn(`${file} is read as a ${format} file${warnings.length ? `; not carried over:\n${said}` : ''}`);
+    }
+    return profile;
   }
 
   private host() {
@@ -186,7 +201,7 @@ export class ProfileController implements vscode.Disposable {
     try {
       const uri = await this.findProfileFile();
       if (!uri) return;
-      const profile = parseProfile(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'), uri.fsPath);
+      const profile = this.readProfile(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'), uri.fsPath);
       const runtime = await ProfileRuntime.find(this.host(), profile);
       if (runtime) this.track(runtime);
     } catch (error) {
