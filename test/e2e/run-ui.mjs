@@ -132,12 +132,12 @@ const TEXT = {
   focus: 'Focus',
   sendPrompt: 'Send Prompt',
   sendSubmitted: /scripted-gamma: .*submitted/i,
-  // src/vscode/profiles/switchProject.ts and commands/showHealth.ts
-  switchProject: 'Tmux: Switch Project',
-  healthServiceRow: /flaky.*failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
   // src/vscode/profiles/importProfile.ts
   importProfile: 'Tmux: Import as Profile…',
   importedNotice: /Imported \.tmuxp\.yaml \(tmuxp\) as \.tmux-session\.yaml\. 2 keys did not carry over exactly/,
+  // src/vscode/profiles/switchProject.ts and commands/showHealth.ts
+  switchProject: 'Tmux: Switch Project',
+  healthServiceRow: /flaky.*failing \(breaker open, trial at \d\d:\d\d:\d\d\)/,
 };
 
 /** How long a reloaded workbench may take until the extension's status item shows. */
@@ -1011,6 +1011,8 @@ function execFileText(program, args, cwd) {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${program} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
   });
+}
+
 /** Import as Profile… from the palette, on a tmuxp file of the workspace. */
 async function checkImportProfile({ page, screenshot, workspace }) {
   await closeQuickInput(page);
