@@ -104,7 +104,7 @@ const TEXT = {
   restoreAutosavedTitle: 'Restore Sessions Autosaved at',
   // src/vscode/serverEnd.ts and statusBar.ts
   // src/vscode/gc/commands.ts and package.json
-  cleanUp: 'Tmux: Clean Up',
+  cleanUp: 'Tmux: Clean Up…', // with its ellipsis: "Tmux: Clean Up Agents…" starts the same
   cleanUpTitle: /^Clean Up: \d+ candidates?/,
   protect: /^Protect$/,
   folderGone: (folder) => `its folder ${folder} no longer exists`,
@@ -734,6 +734,7 @@ async function checkCleanUp({ page, tmux, screenshot, home, dataDir }) {
   await keptRow.click({ button: 'right' });
   const menu = page.locator(UI.contextMenu);
   await menu.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  await page.waitForTimeout(300); // the menu fades in, and takes no click before it has
   await menu.locator(UI.contextMenuItem).filter({ hasText: TEXT.protect }).first().click();
   await waitFor('tmux to hold the protected mark', async () => (await tmux('show-options', '-v', '-t', 'kept-project', '@tmux-session-manager-protected')).trim() === '1');
   await waitFor('the row to say "protected"', async () => /protected/.test(await keptRow.innerText()));
