@@ -456,7 +456,8 @@ describe('agent fleet', function () {
           if (choice === 'keep' && route !== 'viaCleanup') assert.equal(exists, true);
         },
       ),
-      { numRuns: 12 },
+      // 50 fault cases with TSM_TEST_FULL=1; fewer in the everyday run.
+      { numRuns: process.env.TSM_TEST_FULL ? 50 : 12 },
     );
   });
 });

@@ -99,6 +99,8 @@ interface Agent {
   /** Only the spawn's own start is fresh; every later start continues the conversation (the resume command). */
   fresh: boolean;
   since: number;
+  /** When this fleet took it up: a read of the sessions begun before that cannot say it is gone. */
+  readonly addedAt: number;
   note?: string;
   memoryWarned?: boolean;
 }
@@ -135,6 +137,8 @@ class FleetRuntime implements AgentFleet {
   private readonly saveAgain = new Set<string>();
   /** Sessions a spawn of ours is making: a refresh must not take them for someone else's. */
   private readonly spawning = new Set<string>();
+  /** Sessions being finished: a read from before their end must not take them up again. */
+  private readonly finishing = new Set<string>();
   private knownSessions = '';
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
@@ -188,7 +192,7 @@ class FleetRuntime implements AgentFleet {
     const fresh: { agent: Agent; supervision?: string }[] = [];
     for (const row of rows) {
       if (row.problem) this.log.warn(row.problem);
-      if (!row.record || this.agents.has(row.name) || this.spawning.has(row.name)) continue;
+      if (!row.record || this.agents.has(row.name) || this.spawning.has(row.name) || this.finishing.has(row.name)) continue;
       let kind: AgentKind;
       try {
         kind = resolveKind(kindNamed(row.record.kind, this.kinds), this.options.restoreCommands);
@@ -198,7 +202,7 @@ class FleetRuntime implements AgentFleet {
       }
       const record = row.record;
       const launch = this.launchFor(kind, record, []);
-      const agent: Agent = { record, kind, sessionId: row.sessionId, pane: row.pane ?? '', launch, fresh: false, since: Date.now() };
+      const agent: Agent = { record, kind, sessionId: row.sessionId, pane: row.pane ?? '', launch, fresh: false, since: Date.now(), addedAt: Date.now() };
       fresh.push({ agent, ...(row.supervision ? { supervision: row.supervision } : {}) });
     }
     if (fresh.length === 0) return;
@@ -242,12 +246,13 @@ class FleetRuntime implements AgentFleet {
       try {
         do {
           this.refreshAgain = false;
+          const readAt = Date.now();
           const rows = await readAgentSessions(this.tmux.run);
           if (this.disposed) return;
           const live = new Set(rows.filter((row) => row.record).map((row) => row.name));
           let gone = false;
-          for (const name of [...this.agents.keys()]) {
-            if (live.has(name) || this.spawning.has(name)) continue;
+          for (const [name, agent] of [...this.agents]) {
+            if (live.has(name) || this.spawning.has(name) || agent.addedAt >= readAt) continue;
             this.forget(name);
             gone = true;
           }
@@ -293,7 +298,8 @@ class FleetRuntime implements AgentFleet {
     if (!agent) return;
     agent.since = at;
     if (!OVER.has(this.watcher.state(name).state)) agent.memoryWarned = false;
-    this.scheduleSave(name);
+    // Only the supervising window writes (the time in state goes with the supervision record).
+    if (this.options.supervise) this.scheduleSave(name);
     const info = this.info(name);
     if (info && transitionKey(info.state) !== transitionKey(previous)) this.transitionEmitter.fire({ agent: info, previous });
     this.changeEmitter.fire();
@@ -337,8 +343,11 @@ class FleetRuntime implements AgentFleet {
     const made = { worktrees: [] as { repo: string; folder: string; branch: string }[], sessions: [] as string[] };
     const started: StoredAgentRecord[] = [];
     for (const name of names) this.spawning.add(name);
+    let failed = false;
     const cancelled = () => {
       if (signal?.aborted) throw new AgentFleetError('Spawning was cancelled.');
+      // Another task failed: the rest stop at their next step, since all of it is undone anyway.
+      if (failed) throw new AgentFleetError('another task failed');
     };
     try {
       cancelled();
@@ -374,9 +383,18 @@ class FleetRuntime implements AgentFleet {
         started[index] = this.agents.get(name)!.record;
         step(`Started ${name}`);
       };
-      const results = await Promise.allSettled(names.map((_name, index) => one(index)));
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      const results = await Promise.allSettled(
+        names.map((_name, index) =>
+          one(index).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          }),
+        ),
+      );
+      // The first failure says why; the others only stopped because of it.
+      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && (result.reason as Error)?.message !== 'another task failed');
       if (failure) throw failure.reason;
+      if (results.some((result) => result.status === 'rejected')) cancelled();
       cancelled();
     } catch (error) {
       await this.undoSpawn(names, made);
@@ -398,7 +416,7 @@ class FleetRuntime implements AgentFleet {
     const stored: StoredAgentRecord = launch.undo ? { ...record, geminiUndo: launch.undo } : record;
     await this.tmux.run(['set-option', '-p', '-t', pane, 'remain-on-exit', 'on']);
     await this.tmux.run(['set-option', '-t', sessionId, AGENT_SESSION_OPTION, formatAgentRecord(stored)]);
-    const agent: Agent = { record: stored, kind, sessionId, pane, launch, fresh: true, since: Date.now() };
+    const agent: Agent = { record: stored, kind, sessionId, pane, launch, fresh: true, since: Date.now(), addedAt: Date.now() };
     this.agents.set(record.session, agent);
     this.supervisor.add(this.unitSpec(agent));
     this.watcher.add({ name: record.session, kind });
@@ -433,10 +451,15 @@ class FleetRuntime implements AgentFleet {
     return agentLaunch(kind, {
       hookScript: this.hookScript,
       tmuxPath: this.options.address.tmuxPath,
-      stateFolder: path.join(this.options.dataFolder, 'agents', record.session.replace(/[^A-Za-z0-9._-]/g, '_')),
+      stateFolder: this.stateFolderOf(record),
       cwd: record.cwd,
       args,
     });
+  }
+
+  /** The agent's own files (its Claude settings with our hooks), removed by Finish. */
+  private stateFolderOf(record: StoredAgentRecord): string {
+    return path.join(this.options.dataFolder, 'agents', record.session.replace(/[^A-Za-z0-9_-]/g, '_'));
   }
 
   private launchOf(unit: UnitSpec): TmuxLaunch {
@@ -547,8 +570,14 @@ class FleetRuntime implements AgentFleet {
     // Forgotten first, so its exit is not taken for a failure to restart from.
     this.forget(session);
     this.changeEmitter.fire();
-    await this.killSession(agent.sessionId);
+    this.finishing.add(session);
+    try {
+      await this.killSession(agent.sessionId);
+    } finally {
+      this.finishing.delete(session);
+    }
     if (agent.record.geminiUndo) removeGeminiHooks(agent.record.cwd, agent.record.geminiUndo);
+    fs.rmSync(this.stateFolderOf(agent.record), { recursive: true, force: true });
     return this.settleWorktree(agent.record, choice);
   }
 
@@ -622,7 +651,8 @@ class FleetRuntime implements AgentFleet {
         const root = real(worktreeRoot(repo));
         for (const listed of await listWorktrees(repo)) {
           const folder = real(listed.folder);
-          const ours = isInside(folder, root) || (listed.branch?.startsWith(BRANCH_PREFIX) ?? false);
+          // Both marks, so that a worktree of the user's own (elsewhere, or on a branch of theirs) is never offered.
+          const ours = isInside(folder, root) && (listed.branch === undefined || listed.branch.startsWith(BRANCH_PREFIX));
           if (!ours || claimed.has(folder)) continue;
           const changes = await worktreeChanges(listed.folder);
           found.push({
