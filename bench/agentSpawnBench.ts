@@ -60,6 +60,8 @@ export async function benchAgentSpawn(report: Report, options: { quick: boolean 
         // Alternating who goes first, so a warm page cache favours neither.
         const order = round % 2 === 0 ? ['fleet', 'naive'] : ['naive', 'fleet'];
         for (const who of order) {
+          // Neither side pays for the other's writes: 80,000 files were just made or removed.
+          execFileSync('sync');
           if (who === 'naive') {
             naive.push(naiveLoop(server, repo, round, run, env));
             continue;

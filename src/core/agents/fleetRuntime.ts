@@ -212,7 +212,10 @@ class FleetRuntime implements AgentFleet {
       this.supervisor.add(this.unitSpec(agent));
       const saved = parseSaved(supervision, agent.record.session);
       if (saved) {
-        units[agent.record.session] = saved.unit;
+        // A window that only watches adopts what runs, but takes up no pending restart or breaker trial.
+        units[agent.record.session] = this.options.supervise
+          ? saved.unit
+          : { ...saved.unit, breaker: { status: 'closed', failures: [] }, state: saved.unit.state.phase === 'restarting' ? { phase: 'stopped' } : saved.unit.state };
         if (saved.since) agent.since = saved.since;
       } else if (agent.pane) {
         // No supervision record (a window that only watched spawned it and closed): its pane is its run.
