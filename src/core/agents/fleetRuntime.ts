@@ -166,7 +166,6 @@ class FleetRuntime implements AgentFleet {
       await service.start();
       this.tmux = {
         run: (argv) => service.run(argv),
-        runStartingServer: (argv) => service.runStartingServer(argv),
         onTree: service.onDidChangeTree,
         tree: () => service.tree,
       };
