@@ -230,6 +230,21 @@ describe('agent fleet', function () {
     assert.equal(starts().length, 2, 'adopted, not started again');
   });
 
+  it('a fleet already open sees agents another window spawns and finishes', async function () {
+    const kind = standIn(['hook SessionStart', 'hang']);
+    const watching = await open([kind], { supervise: false });
+    const changes: number[] = [];
+    watching.onDidChange(() => changes.push(watching.list().length));
+    const spawning = await open([kind]);
+    await spawning.spawn({ kind: 'stand-in', folder: repo, worktrees: true, tasks: [{ task: 'seen' }] });
+    await until(watching, 'stand-in-seen', 'idle');
+    assert.equal(watching.get('stand-in-seen')!.record.branch, 'agent/stand-in-seen');
+    await spawning.finish('stand-in-seen', 'removeIfClean');
+    await eventually('the watching fleet to drop the agent', () => watching.list().length === 0, 10_000);
+    assert.ok(changes.includes(1) && changes[changes.length - 1] === 0, JSON.stringify(changes));
+    assert.equal(starts().length, 1, 'the watching fleet started nothing');
+  });
+
   it('interrupts with the kind\'s keys', async function () {
     const fleet = await open([standIn(['hook SessionStart', 'hook UserPromptSubmit', 'hang'])]);
     await fleet.spawn({ kind: 'stand-in', folder: repo, worktrees: false, tasks: [{ task: 'i' }] });
@@ -456,7 +471,8 @@ describe('agent fleet', function () {
           if (choice === 'keep' && route !== 'viaCleanup') assert.equal(exists, true);
         },
       ),
-      { numRuns: 12 },
+      // 50 fault cases with TSM_TEST_FULL=1; fewer in the everyday run.
+      { numRuns: process.env.TSM_TEST_FULL ? 50 : 12 },
     );
   });
 });

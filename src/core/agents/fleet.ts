@@ -146,8 +146,11 @@ export interface AgentFleetOptions {
 /** The parts of a TmuxService the fleet uses. */
 export interface FleetTmux {
   readonly run: Runner;
-  /** Runs a command that may start the server (the first agent's new-session). */
-  readonly runStartingServer: Runner;
+  /**
+   * Not needed: a spawn makes each session and its record in one tmux command list of its own,
+   * which starts the server when none runs. Accepted so that a TmuxService's parts can be passed as they are.
+   */
+  readonly runStartingServer?: Runner;
   readonly onTree: Event<Tree>;
   readonly tree: () => Tree;
   /** Shares the pane's one output pipe with the window's other readers. */

@@ -5,6 +5,7 @@ import { InvalidInputError, NoServerError, TargetNotFoundError } from '../../tmu
 import { allPanes, findById, Tree } from '../../tmux/model';
 import { sessionNameProblem } from '../../tmux/names';
 import { SILENT_LOGGER } from '../../tmux/log';
+import { runTmuxCommands } from '../../tmux/exec';
 import { TmuxService } from '../../tmux/service';
 import { killGracefully, KillTimings } from '../kill';
 import { readProcessTable } from '../metrics/processTable';
@@ -99,6 +100,8 @@ interface Agent {
   /** Only the spawn's own start is fresh; every later start continues the conversation (the resume command). */
   fresh: boolean;
   since: number;
+  /** When this fleet took it up: a read of the sessions begun before that cannot say it is gone. */
+  readonly addedAt: number;
   note?: string;
   memoryWarned?: boolean;
 }
@@ -135,6 +138,8 @@ class FleetRuntime implements AgentFleet {
   private readonly saveAgain = new Set<string>();
   /** Sessions a spawn of ours is making: a refresh must not take them for someone else's. */
   private readonly spawning = new Set<string>();
+  /** Sessions being finished: a read from before their end must not take them up again. */
+  private readonly finishing = new Set<string>();
   private knownSessions = '';
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
@@ -161,7 +166,6 @@ class FleetRuntime implements AgentFleet {
       await service.start();
       this.tmux = {
         run: (argv) => service.run(argv),
-        runStartingServer: (argv) => service.runStartingServer(argv),
         onTree: service.onDidChangeTree,
         tree: () => service.tree,
       };
@@ -175,6 +179,8 @@ class FleetRuntime implements AgentFleet {
         if (this.options.supervise || this.agents.get(event.unit)?.fresh) this.scheduleSave(event.unit);
       }),
       this.watcher.onDidChangeState((event) => this.transitioned(event.agent, event.previous, event.at)),
+      // An agent pane nobody here follows: another window (or the CLI) started one.
+      this.watcher.onDidSeeUnknownPane(() => void this.refresh().catch((error) => this.log.warn(`Reading the agents again failed: ${(error as Error).message}`))),
       this.tmux.onTree((tree) => this.treeChanged(tree)),
     );
     await this.adoptAll(await readAgentSessions(this.tmux.run));
@@ -185,10 +191,15 @@ class FleetRuntime implements AgentFleet {
 
   /** Agents of sessions not followed yet (all of them, on open): their units are restored from their records, so a running agent is adopted, never started again. */
   private async adoptAll(rows: readonly AgentSessionRow[]): Promise<void> {
-    const fresh: { agent: Agent; supervision?: string }[] = [];
+    const fresh: { agent: Agent; unit?: UnitRecord }[] = [];
     for (const row of rows) {
       if (row.problem) this.log.warn(row.problem);
-      if (!row.record || this.agents.has(row.name) || this.spawning.has(row.name)) continue;
+      if (!row.record || this.agents.has(row.name) || this.spawning.has(row.name) || this.finishing.has(row.name)) continue;
+      const saved = parseSaved(row.supervision, row.name);
+      // A record written while its run was starting has no handle yet: its pane is the run, once the agent's launch marked it.
+      const runUnknown = !saved || (saved.unit.handle === undefined && ['starting', 'running', 'stopping'].includes(saved.unit.state.phase));
+      // Another window is still starting it (its pane runs the placeholder): taken up once it runs.
+      if (runUnknown && !row.launched) continue;
       let kind: AgentKind;
       try {
         kind = resolveKind(kindNamed(row.record.kind, this.kinds), this.options.restoreCommands);
@@ -198,22 +209,23 @@ class FleetRuntime implements AgentFleet {
       }
       const record = row.record;
       const launch = this.launchFor(kind, record, []);
-      const agent: Agent = { record, kind, sessionId: row.sessionId, pane: row.pane ?? '', launch, fresh: false, since: Date.now() };
-      fresh.push({ agent, ...(row.supervision ? { supervision: row.supervision } : {}) });
+      const agent: Agent = { record, kind, sessionId: row.sessionId, pane: row.pane ?? '', launch, fresh: false, since: saved?.since ?? Date.now(), addedAt: Date.now() };
+      const unit: UnitRecord | undefined =
+        runUnknown && row.pane
+          ? { attempt: 0, restarts: 0, breaker: { status: 'closed', failures: [] }, ...saved?.unit, state: { phase: 'running' }, handle: row.pane, ready: true }
+          : saved?.unit;
+      fresh.push({ agent, ...(unit ? { unit } : {}) });
     }
     if (fresh.length === 0) return;
     const units: Record<string, UnitRecord> = {};
-    for (const { agent, supervision } of fresh) {
+    for (const { agent, unit } of fresh) {
       this.agents.set(agent.record.session, agent);
       this.supervisor.add(this.unitSpec(agent));
-      const saved = parseSaved(supervision, agent.record.session);
-      if (saved) {
-        units[agent.record.session] = saved.unit;
-        if (saved.since) agent.since = saved.since;
-      } else if (agent.pane) {
-        // No supervision record (a window that only watched spawned it and closed): its pane is its run.
-        units[agent.record.session] = { state: { phase: 'running' }, handle: agent.pane, attempt: 0, restarts: 0, breaker: { status: 'closed', failures: [] }, ready: true };
-      }
+      if (!unit) continue;
+      // A window that only watches adopts what runs, but takes up no pending restart or breaker trial.
+      units[agent.record.session] = this.options.supervise
+        ? unit
+        : { ...unit, breaker: { status: 'closed', failures: [] }, state: unit.state.phase === 'restarting' ? { phase: 'stopped' } : unit.state };
     }
     try {
       await this.supervisor.restore({ version: RECORD_VERSION, savedAt: Date.now(), units });
@@ -222,6 +234,8 @@ class FleetRuntime implements AgentFleet {
       this.log.warn(`The agents' supervision records could not be read (${error.message}); they are shown as not running.`);
     }
     for (const { agent } of fresh) this.watcher.add({ name: agent.record.session, kind: agent.kind });
+    // Their last hook events may be older than any signal still to come: read them now.
+    void this.watcher.read().catch(() => undefined);
     this.changeEmitter.fire();
   }
 
@@ -242,12 +256,13 @@ class FleetRuntime implements AgentFleet {
       try {
         do {
           this.refreshAgain = false;
+          const readAt = Date.now();
           const rows = await readAgentSessions(this.tmux.run);
-          if (this.disposed) return;
+                if (this.disposed) return;
           const live = new Set(rows.filter((row) => row.record).map((row) => row.name));
           let gone = false;
-          for (const name of [...this.agents.keys()]) {
-            if (live.has(name) || this.spawning.has(name)) continue;
+          for (const [name, agent] of [...this.agents]) {
+            if (live.has(name) || this.spawning.has(name) || agent.addedAt >= readAt) continue;
             this.forget(name);
             gone = true;
           }
@@ -293,7 +308,8 @@ class FleetRuntime implements AgentFleet {
     if (!agent) return;
     agent.since = at;
     if (!OVER.has(this.watcher.state(name).state)) agent.memoryWarned = false;
-    this.scheduleSave(name);
+    // Only the supervising window writes (the time in state goes with the supervision record).
+    if (this.options.supervise) this.scheduleSave(name);
     const info = this.info(name);
     if (info && transitionKey(info.state) !== transitionKey(previous)) this.transitionEmitter.fire({ agent: info, previous });
     this.changeEmitter.fire();
@@ -337,8 +353,11 @@ class FleetRuntime implements AgentFleet {
     const made = { worktrees: [] as { repo: string; folder: string; branch: string }[], sessions: [] as string[] };
     const started: StoredAgentRecord[] = [];
     for (const name of names) this.spawning.add(name);
+    let failed = false;
     const cancelled = () => {
       if (signal?.aborted) throw new AgentFleetError('Spawning was cancelled.');
+      // Another task failed: the rest stop at their next step, since all of it is undone anyway.
+      if (failed) throw new AgentFleetError('another task failed');
     };
     try {
       cancelled();
@@ -374,9 +393,18 @@ class FleetRuntime implements AgentFleet {
         started[index] = this.agents.get(name)!.record;
         step(`Started ${name}`);
       };
-      const results = await Promise.allSettled(names.map((_name, index) => one(index)));
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      const results = await Promise.allSettled(
+        names.map((_name, index) =>
+          one(index).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          }),
+        ),
+      );
+      // The first failure says why; the others only stopped because of it.
+      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && (result.reason as Error)?.message !== 'another task failed');
       if (failure) throw failure.reason;
+      if (results.some((result) => result.status === 'rejected')) cancelled();
       cancelled();
     } catch (error) {
       await this.undoSpawn(names, made);
@@ -390,15 +418,27 @@ class FleetRuntime implements AgentFleet {
 
   /** One agent's session: a placeholder pane with remain-on-exit and the record, then the agent itself, started by the supervisor in that pane. */
   private async startAgent(kind: AgentKind, record: StoredAgentRecord, prompt: string | undefined, madeSessions: string[]): Promise<void> {
-    // The placeholder waits quietly; the driver replaces it (respawn-pane -k) with the agent.
-    const [line = ''] = await this.tmux.runStartingServer(['new-session', '-d', '-P', '-F', '#{session_id} #{pane_id}', '-s', record.session, '-n', kind.name, '-c', record.cwd, 'cat']);
-    const [sessionId, pane] = line.split(' ');
-    madeSessions.push(sessionId);
     const launch = this.launchFor(kind, record, prompt ? [prompt] : []);
     const stored: StoredAgentRecord = launch.undo ? { ...record, geminiUndo: launch.undo } : record;
-    await this.tmux.run(['set-option', '-p', '-t', pane, 'remain-on-exit', 'on']);
-    await this.tmux.run(['set-option', '-t', sessionId, AGENT_SESSION_OPTION, formatAgentRecord(stored)]);
-    const agent: Agent = { record: stored, kind, sessionId, pane, launch, fresh: true, since: Date.now() };
+    // One command list, which tmux runs with no other client's command in between: another window
+    // that sees the new session reads its record too. The placeholder (`cat`) waits quietly until
+    // the driver replaces it (respawn-pane -k) with the agent; remain-on-exit keeps its exit to read.
+    let stdout: string;
+    try {
+      ({ stdout } = await runTmuxCommands(this.options.address, [
+        ['new-session', '-d', '-P', '-F', '#{session_id} #{pane_id}', '-s', record.session, '-n', kind.name, '-c', record.cwd, 'cat'],
+        // No target: after new-session, a command list's next commands act on the new session and its pane.
+        ['set-option', AGENT_SESSION_OPTION, formatAgentRecord(stored)],
+        ['set-option', '-p', 'remain-on-exit', 'on'],
+      ]));
+    } catch (error) {
+      // Made, but not marked as ours: it goes (a name someone took meanwhile is theirs, and stays).
+      if (!/duplicate session/i.test((error as Error).message)) await this.tmux.run(['kill-session', '-t', `=${record.session}`]).catch(() => undefined);
+      throw error;
+    }
+    const [sessionId = '', pane = ''] = stdout.split('\n')[0].split(' ');
+    madeSessions.push(sessionId);
+    const agent: Agent = { record: stored, kind, sessionId, pane, launch, fresh: true, since: Date.now(), addedAt: Date.now() };
     this.agents.set(record.session, agent);
     this.supervisor.add(this.unitSpec(agent));
     this.watcher.add({ name: record.session, kind });
@@ -433,10 +473,15 @@ class FleetRuntime implements AgentFleet {
     return agentLaunch(kind, {
       hookScript: this.hookScript,
       tmuxPath: this.options.address.tmuxPath,
-      stateFolder: path.join(this.options.dataFolder, 'agents', record.session.replace(/[^A-Za-z0-9._-]/g, '_')),
+      stateFolder: this.stateFolderOf(record),
       cwd: record.cwd,
       args,
     });
+  }
+
+  /** The agent's own files (its Claude settings with our hooks), removed by Finish. */
+  private stateFolderOf(record: StoredAgentRecord): string {
+    return path.join(this.options.dataFolder, 'agents', record.session.replace(/[^A-Za-z0-9_-]/g, '_'));
   }
 
   private launchOf(unit: UnitSpec): TmuxLaunch {
@@ -547,8 +592,14 @@ class FleetRuntime implements AgentFleet {
     // Forgotten first, so its exit is not taken for a failure to restart from.
     this.forget(session);
     this.changeEmitter.fire();
-    await this.killSession(agent.sessionId);
+    this.finishing.add(session);
+    try {
+      await this.killSession(agent.sessionId);
+    } finally {
+      this.finishing.delete(session);
+    }
     if (agent.record.geminiUndo) removeGeminiHooks(agent.record.cwd, agent.record.geminiUndo);
+    fs.rmSync(this.stateFolderOf(agent.record), { recursive: true, force: true });
     return this.settleWorktree(agent.record, choice);
   }
 
@@ -622,7 +673,8 @@ class FleetRuntime implements AgentFleet {
         const root = real(worktreeRoot(repo));
         for (const listed of await listWorktrees(repo)) {
           const folder = real(listed.folder);
-          const ours = isInside(folder, root) || (listed.branch?.startsWith(BRANCH_PREFIX) ?? false);
+          // Both marks, so that a worktree of the user's own (elsewhere, or on a branch of theirs) is never offered.
+          const ours = isInside(folder, root) && (listed.branch === undefined || listed.branch.startsWith(BRANCH_PREFIX));
           if (!ours || claimed.has(folder)) continue;
           const changes = await worktreeChanges(listed.folder);
           found.push({
@@ -879,11 +931,16 @@ function parseSaved(text: string | undefined, name: string): { unit: UnitRecord;
   }
 }
 
+/**
+ * What, in the tree, tells that agents may have come or gone: the sessions, and each one's panes
+ * and their processes. A new agent's record is set just after its session is made, so the session
+ * alone could be seen before its record; its program starting (a new pane process) comes after.
+ */
 function sessionKey(tree: Tree): string {
   return tree.sessions
-    .map((session) => session.id)
+    .map((session) => `${session.id}=${session.windows.flatMap((window) => window.panes.map((pane) => `${pane.id}/${pane.pid}`)).join(',')}`)
     .sort()
-    .join(',');
+    .join(';');
 }
 
 /** The session name from the pattern: `{kind}`/`{agent}` the kind, `{task}`/`{story}` the task, `{n}` the 1-based index. */

@@ -2,7 +2,7 @@ import { Runner } from '../../tmux/commands';
 import { NoServerError } from '../../tmux/errors';
 import { profileLibraries } from '../profiles/libraries';
 import type { AgentRecord } from './fleet';
-import type { GeminiUndo } from './hooks';
+import { AGENT_OPTION, GeminiUndo } from './hooks';
 
 /**
  * An agent's record lives in its own tmux session, as session user options: the server is the one
@@ -25,6 +25,8 @@ export interface AgentSessionRow {
   readonly name: string;
   /** The session's active pane (an agent's session has only the one). */
   readonly pane?: string;
+  /** Its pane runs the agent's launch command already (it marks its own pane), not the placeholder before it. */
+  readonly launched: boolean;
   /** Undefined when the session is not an agent's. */
   readonly record?: StoredAgentRecord;
   /** Why a record that is there could not be used. */
@@ -35,7 +37,7 @@ export interface AgentSessionRow {
 
 /** Between fields of one session's line: tmux prints a tab inside an option value as itself, but JSON never holds a raw tab. */
 const SEPARATOR = '\t';
-const FIELDS = ['#{session_id}', '#{pane_id}', '#{session_name}', `#{${AGENT_SESSION_OPTION}}`, `#{${AGENT_SUPERVISION_OPTION}}`];
+const FIELDS = ['#{session_id}', '#{pane_id}', `#{?#{${AGENT_OPTION}},1,0}`, '#{session_name}', `#{${AGENT_SESSION_OPTION}}`, `#{${AGENT_SUPERVISION_OPTION}}`];
 
 /** Every session of the server, with its agent record where it has one; no server: none. */
 export async function readAgentSessions(run: Runner): Promise<AgentSessionRow[]> {
@@ -50,19 +52,20 @@ export async function readAgentSessions(run: Runner): Promise<AgentSessionRow[]>
   for (const line of lines) {
     if (!line) continue;
     const fields = line.split(SEPARATOR);
-    if (fields.length < 5) continue;
+    if (fields.length < 6) continue;
     // A session name may hold a tab; the ids and the JSON never do, so the name is what lies between.
     const sessionId = fields[0];
     const pane = fields[1] || undefined;
+    const launched = fields[2] === '1';
     const supervision = fields[fields.length - 1];
     const recordText = fields[fields.length - 2];
-    const name = fields.slice(2, fields.length - 2).join(SEPARATOR);
+    const name = fields.slice(3, fields.length - 2).join(SEPARATOR);
     if (!recordText) {
-      rows.push({ sessionId, name, ...(pane ? { pane } : {}) });
+      rows.push({ sessionId, name, launched, ...(pane ? { pane } : {}) });
       continue;
     }
     const parsed = parseAgentRecord(recordText, name);
-    rows.push({ sessionId, name, ...(pane ? { pane } : {}), ...parsed, ...(supervision ? { supervision } : {}) });
+    rows.push({ sessionId, name, launched, ...(pane ? { pane } : {}), ...parsed, ...(supervision ? { supervision } : {}) });
   }
   return rows;
 }

@@ -112,6 +112,11 @@ export class AgentWatcher implements Disposable {
   private disposed = false;
 
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly unknownEmitter = new Emitter<string>();
+  /** Panes already told of, so one that stays unknown is told once. */
+  private readonly unknownPanes = new Set<string>();
+  /** Fires once per agent pane (marked by an agent's launch) that no watched agent runs in: someone else started it. */
+  readonly onDidSeeUnknownPane = this.unknownEmitter.event;
   readonly stats: AgentWatcherStats = { signals: 0, reads: 0, screenReads: 0, tmuxProcesses: 0, timersArmed: 0 };
 
   constructor(private readonly options: AgentWatcherOptions) {
@@ -222,6 +227,7 @@ export class AgentWatcher implements Disposable {
     this.waiter = undefined;
     if (waiter && waiter.exitCode === null) waiter.kill('SIGTERM');
     this.stateEmitter.dispose();
+    this.unknownEmitter.dispose();
   }
 
   // ---- hook events ---------------------------------------------------------------------------
@@ -272,7 +278,13 @@ export class AgentWatcher implements Disposable {
       if (!line) continue;
       const [pane, seqText, ...rest] = line.split('\t');
       const agent = byPane.get(pane);
-      if (!agent) continue;
+      if (!agent) {
+        if (!this.unknownPanes.has(pane)) {
+          this.unknownPanes.add(pane);
+          this.unknownEmitter.fire(pane);
+        }
+        continue;
+      }
       const seq = Number(seqText) || 0;
       if (agent.seq === seq) continue;
       agent.seq = seq;
