@@ -172,4 +172,24 @@ describe('Agents in VS Code: spawn, states, send, finish and clean up through co
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal((await execute<number[]>('agentLeftoverOffers')).length, before + 1, 'offered once');
   });
+  it('a profile that declares an agent: Up spawns it after the services, Up again starts nothing twice, Down finishes it', async function () {
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const file = path.join(folder, '.tmux-session.yaml');
+    fs.writeFileSync(path.join(scripts, `${session('delta')}.txt`), ['hook SessionStart', 'hook UserPromptSubmit', 'hang'].join('\n'));
+    fs.writeFileSync(file, `session: with-agents\nwindows:\n  - panes:\n      - { name: web, command: "exec sleep 300" }\nagents:\n  - { kind: ${KIND}, task: delta, timeout: 1h }\n`);
+    try {
+      await execute('up');
+      const sessions = () => tmuxLines('list-sessions', '-F', '#{session_name}');
+      assert.ok(sessions().includes('with-agents') && sessions().includes(session('delta')), sessions().join(', '));
+      await eventually('the declared agent working in the Agents view', async () => (await row('delta'))?.state === 'working', 20_000);
+      await execute('up');
+      assert.equal(sessions().filter((name) => name === session('delta')).length, 1);
+      assert.equal((await rows()).filter((agent) => agent.task === 'delta').length, 1, 'one row, no second agent');
+      await execute('down');
+      await eventually('the agent and the session gone', () => !sessions().some((name) => name === 'with-agents' || name === session('delta')), 20_000);
+      await eventually('no row for the agent', async () => !(await row('delta')), 10_000);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
 });

@@ -120,6 +120,21 @@ describe('profile files', function () {
     assert.deepEqual(problems(''), ['1:1: the file is empty; a profile needs at least `windows:` with one pane']);
   });
 
+  it('reads declared agents with their limits, and refuses a task declared twice or an unknown key, where it is', function () {
+    const profile = parseProfile(`windows: [{ panes: [{}] }]
+agents:
+  - { kind: claude, task: fix-login, prompt: "fix it", worktree: true, baseBranch: main, timeout: 1h, stalledAfter: 2m, noProgressTimeout: 10m, retries: 2, memoryWarnMb: 1024, memoryStopMb: 2048 }
+  - { kind: codex, task: docs }
+`, FILE);
+    assert.deepEqual(profile.agents, [
+      { kind: 'claude', task: 'fix-login', prompt: 'fix it', worktree: true, baseBranch: 'main', limits: { wallClockTimeoutMs: 3_600_000, stalledAfterMs: 120_000, noProgressTimeoutMs: 600_000, retries: 2, memoryWarnBytes: 1024 ** 3, memoryStopBytes: 2 * 1024 ** 3 } },
+      { kind: 'codex', task: 'docs', worktree: false, limits: {} },
+    ]);
+    assert.deepEqual(parseProfile('windows: [{ panes: [{}] }]\n', FILE).agents, []);
+    assert.deepEqual(problems('windows: [{ panes: [{}] }]\nagents:\n  - { kind: claude, task: a }\n  - { kind: claude, task: a }\n'), ['4:27: agents[1].task: the agent claude "a" is declared twice; give each task its own name']);
+    assert.match(problems('windows: [{ panes: [{}] }]\nagents:\n  - { kind: claude, task: a, model: opus }\n')[0], /^3:30: unknown key "model" in agents\[0\]; known keys: kind, task, prompt/);
+  });
+
   it('ships the JSON Schema generated from the same definition', function () {
     const shipped = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../schemas/tmux-session.schema.json'), 'utf8'));
     assert.deepEqual(shipped, JSON.parse(JSON.stringify(profileJsonSchema())), 'schemas/tmux-session.schema.json is stale: run npm run schema');

@@ -8,6 +8,7 @@ import { breakerProblem, DEFAULT_BREAKER } from '../supervision/breaker';
 import { checkGraph, DependencyGraphError } from '../supervision/graph';
 import { probeProblem } from '../supervision/probes';
 import { ProbeCheck, ProbeSpec, StopSpec, UnitSpec } from '../supervision/types';
+import type { AgentLimits } from '../agents/fleet';
 import { profileLibraries } from './libraries';
 import { Duration, durationMs, PaneEntry, ProbeEntry, ProfileFile, profileSchema, SERVICE_KEYS } from './schema';
 
@@ -19,6 +20,17 @@ export interface Profile {
   readonly env: Readonly<Record<string, string>>;
   readonly hooks: ProfileHooks;
   readonly windows: readonly ProfileWindow[];
+  readonly agents: readonly ProfileAgent[];
+}
+
+/** A coding agent the profile declares: Up spawns it (one session, as Spawn Agents does), Down finishes it. */
+export interface ProfileAgent {
+  readonly kind: string;
+  readonly task: string;
+  readonly prompt?: string;
+  readonly worktree: boolean;
+  readonly baseBranch?: string;
+  readonly limits: AgentLimits;
 }
 
 export interface ProfileHooks {
@@ -165,8 +177,24 @@ function resolve(data: ProfileFile, file: string, locate: Locator): Profile {
       problem([...services.get(first)!, 'dependsOn'], `dependency cycle ${error.cycle.join(' → ')}; remove one of these dependsOn entries`, second);
     }
   }
+  const agents = (data.agents ?? []).map((entry, a): ProfileAgent => {
+    const ms = (key: 'timeout' | 'stalledAfter' | 'noProgressTimeout') => durationMs(entry[key]);
+    const mb = (value: number | undefined) => (value === undefined ? undefined : Math.round(value * 1024 * 1024));
+    const limits: AgentLimits = Object.fromEntries(
+      Object.entries({
+        wallClockTimeoutMs: ms('timeout'),
+        stalledAfterMs: ms('stalledAfter'),
+        noProgressTimeoutMs: ms('noProgressTimeout'),
+        retries: entry.retries,
+        memoryWarnBytes: mb(entry.memoryWarnMb),
+        memoryStopBytes: mb(entry.memoryStopMb),
+      }).filter(([, value]) => value !== undefined),
+    );
+    if (data.agents!.findIndex((other) => other.kind === entry.kind && other.task === entry.task) !== a) problem(['agents', a, 'task'], `the agent ${entry.kind} "${entry.task}" is declared twice; give each task its own name`);
+    return { kind: entry.kind, task: entry.task, ...(entry.prompt === undefined ? {} : { prompt: entry.prompt }), worktree: entry.worktree ?? false, ...(entry.baseBranch === undefined ? {} : { baseBranch: entry.baseBranch }), limits };
+  });
   if (issues.length > 0) throw new ProfileError(file, sortIssues(issues));
-  return { file, session, root, env, hooks: data.hooks ?? {}, windows };
+  return { file, session, root, env, hooks: data.hooks ?? {}, windows, agents };
 }
 
 function unitOf(name: string, entry: PaneEntry, cwd: string, where: (string | number)[], problem: (where: (string | number)[], message: string, key?: string) => void): UnitSpec {

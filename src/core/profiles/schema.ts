@@ -90,6 +90,24 @@ function build(z: typeof Z) {
         })
         .optional(),
       windows: z.array(window).min(1, 'a profile needs at least one window'),
+      agents: z
+        .array(
+          z.strictObject({
+            kind: z.string().min(1).describe('claude, codex, gemini, aider, or a kind of the agents.customKinds setting.'),
+            task: z.string().min(1).describe('A short name; it goes into the session’s name (agents.namePattern) and its branch.'),
+            prompt: z.string().describe('The first prompt, given on the agent’s command line.').optional(),
+            worktree: z.boolean().describe('A git worktree and branch of its own, beside the repository. Default false.').optional(),
+            baseBranch: z.string().describe('The branch its worktree starts from. Default: the current one.').optional(),
+            timeout: duration.describe('Wall-clock limit across retries: past it the agent is stopped and shows timed out.').optional(),
+            stalledAfter: duration.describe('No progress this long while it says it works: it shows stalled.').optional(),
+            noProgressTimeout: duration.describe('No progress this long: a failure, retried through the resume command.').optional(),
+            retries: z.number().int().min(0).describe('Retries through the kind’s resume command. Default 0.').optional(),
+            memoryWarnMb: z.number().positive().describe('Resident memory of its processes (MB) that warns.').optional(),
+            memoryStopMb: z.number().positive().describe('Resident memory of its processes (MB) that stops it.').optional(),
+          }),
+        )
+        .describe('Coding agents Up starts beside the services (as Spawn Agents does, one session each) and Down finishes, keeping their worktrees.')
+        .optional(),
     })
     .describe('A tmux session profile: windows, panes and supervised services.');
 }

@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import { describeDiff, diffIsEmpty, ProfileRuntime, ServiceStatus, SupervisedElsewhereError, UntrustedProfileError } from '../../core/profiles/runtime';
 import { newLeaseToken } from '../../core/supervision/lease';
 import { describeWarning, readAnyProfile } from '../../core/profiles/import';
-import { Profile, ProfileError } from '../../core/profiles/parse';
+import { Profile, ProfileAgent, ProfileError } from '../../core/profiles/parse';
+import { sessionNameFor } from '../../core/agents/fleetRuntime';
+import { agentsController } from '../agents/controller';
 import { describeExit } from '../../core/supervision/supervisor';
 import { UnitEvent } from '../../core/supervision/types';
 import { Pane } from '../../tmux/model';
@@ -136,8 +138,48 @@ export class ProfileController implements vscode.Disposable {
       progress.report({ message: 'starting services in dependency order…' });
       const runtime = await ProfileRuntime.up(this.host(), profile, abort.signal, (made) => this.track(made));
       this.track(runtime);
+      await this.upAgents(profile, (message) => progress.report({ message }), abort.signal);
     });
     return this.runtimes.get(profile.file)?.statuses().map((status) => status.name) ?? [];
+  }
+
+  /** The session name Spawn Agents gives a declared agent (one task, so {n} is 1). */
+  private agentSession(agent: ProfileAgent): string {
+    return sessionNameFor(vscode.workspace.getConfiguration('tmuxSessionManager').get<string>('agents.namePattern', '{kind}-{task}'), agent.kind, agent.task, 1);
+  }
+
+  /** Spawns the profile's agents that do not run yet, after its services (they may need them). */
+  private async upAgents(profile: Profile, report: (message: string) => void, signal: AbortSignal): Promise<void> {
+    if (profile.agents.length === 0) return;
+    const fleet = await agentsController(this.ctx).fleet();
+    const namePattern = vscode.workspace.getConfiguration('tmuxSessionManager').get<string>('agents.namePattern', '{kind}-{task}');
+    // One at a time: agents of one repository add their worktrees in turn anyway.
+    for (const agent of profile.agents) {
+      if (fleet.get(this.agentSession(agent))) continue;
+      report(`starting agent ${this.agentSession(agent)}…`);
+      await fleet.spawn(
+        {
+          kind: agent.kind,
+          tasks: [{ task: agent.task, ...(agent.prompt === undefined ? {} : { prompt: agent.prompt }) }],
+          folder: profile.root,
+          worktrees: agent.worktree,
+          ...(agent.baseBranch === undefined ? {} : { baseBranch: agent.baseBranch }),
+          namePattern,
+          limits: agent.limits,
+        },
+        undefined,
+        signal,
+      );
+    }
+  }
+
+  /** Finishes the profile's agents before its services stop; their worktrees stay (Finish… or Clean Up Agents… removes them). */
+  private async downAgents(profile: Profile): Promise<void> {
+    if (profile.agents.length === 0) return;
+    const fleet = await agentsController(this.ctx).fleet();
+    for (const agent of profile.agents) {
+      if (fleet.get(this.agentSession(agent))) await fleet.finish(this.agentSession(agent), 'keep');
+    }
   }
 
   async down(): Promise<void> {
@@ -148,7 +190,8 @@ export class ProfileController implements vscode.Disposable {
       return;
     }
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Tmux: Down ${profile.session}` }, async (progress) => {
-      progress.report({ message: 'stopping services in reverse order…' });
+      progress.report({ message: profile.agents.length ? 'finishing agents, then stopping services in reverse order…' : 'stopping services in reverse order…' });
+      await this.downAgents(profile);
       await runtime.down();
     });
     this.runtimes.delete(profile.file);
