@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { listProcesses, processTree } from '../../src/core/processes';
 import { TmuxService } from '../../src/tmux/service';
 import { eventually, PrivateTmux, processAlive } from './helpers/tmux';
+import { profileHostOf } from './helpers/supervision';
 
 /**
  * Profiles against a private tmux server: fake services are small sh scripts (ready after a delay,
@@ -45,15 +46,7 @@ describe('profiles: up, down, apply and re-adoption against real tmux', function
     else process.env.SHELL = savedShell;
   });
 
-  const host = (extra: Partial<ProfileHost> = {}): ProfileHost => ({
-    run: (argv) => service.run(argv),
-    address: server.address,
-    onTree: service.onDidChangeTree,
-    tree: () => service.tree,
-    output: hub.open,
-    kill: { interruptWaitMs: 300, terminateWaitMs: 500 },
-    ...extra,
-  });
+  const host = (extra: Partial<ProfileHost> = {}): ProfileHost => profileHostOf(service, hub, extra);
   const profileOf = (text: string): Profile => {
     const file = path.join(folder, '.tmux-session.yaml');
     fs.writeFileSync(file, text);

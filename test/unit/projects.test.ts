@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { profileHostOf } from './helpers/supervision';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PaneOutputHub } from '../../src/core/output/outputHub';
@@ -113,15 +114,7 @@ describe('projects: switching between project sessions against real tmux', funct
       if (argv[0] === 'list-sessions' && lookedUp) await lookedUp();
       return lines;
     };
-    const profileHost = (): ProfileHost => ({
-      run: (argv) => service.run(argv),
-      runStartingServer: (argv) => service.runStartingServer(argv),
-      address: server.address,
-      onTree: service.onDidChangeTree,
-      tree: () => service.tree,
-      output: hub.open,
-      kill: { interruptWaitMs: 300, terminateWaitMs: 500 },
-    });
+    const profileHost = (): ProfileHost => profileHostOf(service, hub);
     const host: ProjectHost = {
       run,
       runStartingServer: (argv) => service.runStartingServer(argv),
