@@ -5,6 +5,7 @@ import { Disposable, Emitter, Event } from '../../tmux/emitter';
 import { NoServerError, TargetNotFoundError } from '../../tmux/errors';
 import { findById, PaneId, Tree } from '../../tmux/model';
 import { ServerAddress } from '../../tmux/server';
+import type { TmuxService } from '../../tmux/service';
 import { killGracefully, KillTimings } from '../kill';
 import { OutputOpener } from '../output/outputHub';
 import { shellQuote } from '../output/paneOutput';
@@ -46,6 +47,19 @@ export interface ProfileHost {
    * restart a service. Without one (tests of one process), no lease is kept.
    */
   readonly leaseToken?: string;
+}
+
+/** A profile host over a live TmuxService (the window's, or a test's), with what the caller adds. */
+export function serviceProfileHost(service: TmuxService, output: OutputOpener, extra: Partial<ProfileHost> = {}): ProfileHost {
+  return {
+    run: (argv) => service.run(argv),
+    runStartingServer: (argv) => service.runStartingServer(argv),
+    address: service.address,
+    onTree: service.onDidChangeTree,
+    tree: () => service.tree,
+    output,
+    ...extra,
+  };
 }
 
 /** Another live process (a VS Code window, `tsm up --foreground`) supervises the session's services. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeDiff, diffIsEmpty, ProfileRuntime, ServiceStatus, SupervisedElsewhereError, UntrustedProfileError } from '../../core/profiles/runtime';
+import { describeDiff, diffIsEmpty, ProfileHost, ProfileRuntime, serviceProfileHost, ServiceStatus, SupervisedElsewhereError, UntrustedProfileError } from '../../core/profiles/runtime';
 import { newLeaseToken } from '../../core/supervision/lease';
 import { describeWarning, readAnyProfile } from '../../core/profiles/import';
 import { Profile, ProfileAgent, ProfileError } from '../../core/profiles/parse';
@@ -102,19 +102,14 @@ export class ProfileController implements vscode.Disposable {
     return profile;
   }
 
-  private host() {
+  /** The runtime's host in this window: its connection, its output hub, Workspace Trust and its lease. */
+  host(): ProfileHost {
     const service = this.ctx.service();
-    return {
-      run: (argv: readonly string[]) => service.run(argv),
-      runStartingServer: (argv: readonly string[]) => service.runStartingServer(argv),
-      address: service.address,
-      onTree: service.onDidChangeTree,
-      tree: () => service.tree,
-      output: outputHub(service).open,
+    return serviceProfileHost(service, outputHub(service).open, {
       log: (line: string) => this.ctx.log.info(line),
       mayRunCommands: () => vscode.workspace.isTrusted,
       leaseToken: this.leaseToken,
-    };
+    });
   }
 
   private assertTrusted(file: string): void {

@@ -4,7 +4,6 @@ import { parseProfile } from '../../core/profiles/parse';
 import { findProfileIn, PROJECT_OPTION, projectChoices, ProjectSwitcher, rememberProject, SwitchResult, UntrustedProjectError } from '../../core/profiles/projects';
 import { ExtensionContextServices } from '../context';
 import { tildePath } from '../format';
-import { outputHub } from '../outputs';
 import { Cancelled } from '../pick';
 import { profileController } from './controller';
 
@@ -33,19 +32,8 @@ function switcherOf(ctx: ExtensionContextServices): ProjectSwitcher {
         if (!file) return undefined;
         return parseProfile(Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8'), file);
       },
-      profileHost: () => {
-        const service = ctx.service();
-        return {
-          run: (argv) => service.run(argv),
-          runStartingServer: (argv) => service.runStartingServer(argv),
-          address: service.address,
-          onTree: service.onDidChangeTree,
-          tree: () => service.tree,
-          output: outputHub(service).open,
-          log: (line) => ctx.log.info(line),
-          mayRunCommands: () => vscode.workspace.isTrusted,
-        };
-      },
+      // The window's own host, lease included: the session it builds is supervised by this window only.
+      profileHost: () => profileController(ctx).host(),
       get store() {
         return ctx.store();
       },

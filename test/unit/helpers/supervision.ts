@@ -3,7 +3,7 @@ import { Disposable } from '../../../src/tmux/emitter';
 import { ExitInfo, HandleInspection, StartMode, StopRequest, UnitDriver, UnitEvent, UnitSpec } from '../../../src/core/supervision/types';
 import { Supervisor } from '../../../src/core/supervision/supervisor';
 import { PaneOutputHub } from '../../../src/core/output/outputHub';
-import { ProfileHost } from '../../../src/core/profiles/runtime';
+import { ProfileHost, serviceProfileHost } from '../../../src/core/profiles/runtime';
 import { TmuxService } from '../../../src/tmux/service';
 
 /** Time that moves only when a test says so; timers run in order of due time, then of creation. */
@@ -153,14 +153,5 @@ export function recordEvents<D>(supervisor: Supervisor<D>): UnitEvent<D>[] {
 
 /** What a profile runtime needs, from a live service on a private server (fast kill timings for tests). */
 export function profileHostOf(service: TmuxService, hub: PaneOutputHub, extra: Partial<ProfileHost> = {}): ProfileHost {
-  return {
-    run: (argv) => service.run(argv),
-    runStartingServer: (argv) => service.runStartingServer(argv),
-    address: service.address,
-    onTree: service.onDidChangeTree,
-    tree: () => service.tree,
-    output: hub.open,
-    kill: { interruptWaitMs: 300, terminateWaitMs: 500 },
-    ...extra,
-  };
+  return serviceProfileHost(service, hub.open, { kill: { interruptWaitMs: 300, terminateWaitMs: 500 }, ...extra });
 }
