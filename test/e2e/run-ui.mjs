@@ -1568,6 +1568,8 @@ function printSummary(results) {
   console.log('\nUI test summary');
   for (const r of results) {
     console.log(`  ${r.status.toUpperCase().padEnd(4)} (${r.id}) ${r.title}${r.status === 'skip' ? '' : ` [${r.ms} ms]`}`);
+    // A CI log may keep only its tail: the reason goes here too, not only above the screen dump.
+    if (r.error) console.log(`       because: ${String(r.error.message ?? r.error).replace(/\s+/g, ' ').slice(0, 600)}`);
   }
 }
 

@@ -236,12 +236,12 @@ describe('sending prompts to agents', function () {
     assert.match(gone.message, /%999 is gone/);
   });
 
-  it('a sender that types the text, sleeps 100 ms and presses Enter does not get through the stand-in (the stand-in is strict)', async function () {
+  it('a sender that types the text, sleeps 50 ms and presses Enter does not get through the stand-in (the stand-in is strict)', async function () {
     const target = await agent();
     const text = hostilePrompt('fixed sleep');
-    server.tmux('send-keys', '-t', target.pane, '-l', text);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    server.tmux('send-keys', '-t', target.pane, 'Enter');
+    // One tmux command list, so the pause is tmux's own: a timer of this busy test process could
+    // fire late enough (past the stand-in's 120 ms) to let the Enter through.
+    server.tmux('send-keys', '-t', target.pane, '-l', text, ';', 'run-shell', 'sleep 0.05', ';', 'send-keys', '-t', target.pane, 'Enter');
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(taken(target).filter((entry) => entry.sha256 === sha256(text)).length, 0);
     assert.match(server.screen(target.pane), /Enter taken as a line break/);
