@@ -181,11 +181,14 @@ const CHECKS = [
   { id: 'p4', title: 'Tmux: Import as Profile… from the palette: pick a .tmuxp.yaml, .tmux-session.yaml opens beside it, one notification names what did not carry over', run: checkImportProfile },
 ];
 
-async function checkSwitchProject({ page, tmux, screenshot, workspace }) {
+async function checkSwitchProject({ page, tmux, screenshot, workspace, afterCheck }) {
+  const name = path.basename(workspace);
+  // The template applies only to a folder without a profile of its own.
+  fs.rmSync(path.join(workspace, '.tmux-session.yaml'), { force: true });
+  afterCheck(() => killSessionsIfThere(tmux, [name]));
   await closeQuickInput(page);
   await closeNotificationCenter(page);
   await openTmuxView(page);
-  const name = path.basename(workspace);
   await runPaletteCommand(page, TEXT.switchProject);
   await pickRowMentioning(page, name);
   await waitFor(`the session "${name}" with two panes`, async () => {
@@ -205,7 +208,8 @@ async function checkSwitchProject({ page, tmux, screenshot, workspace }) {
   await page.waitForTimeout(500);
 }
 
-async function checkServiceHealthReport({ page, tmux, screenshot, home, workspace }) {
+async function checkServiceHealthReport({ page, tmux, screenshot, home, workspace, afterCheck }) {
+  afterCheck(() => killSessionsIfThere(tmux, ['health']));
   await closeQuickInput(page);
   await closeNotificationCenter(page);
   await openTmuxView(page);
@@ -712,7 +716,8 @@ async function checkReloadUnderChurn({ page, tmux, killServer, socketName }) {
  * session and the file, each with its reason, all ticked; Escape leaves tmux and the file as they
  * were; Enter ends the session and removes the file, and the protected one stays.
  */
-async function checkCleanUp({ page, tmux, screenshot, home, dataDir }) {
+async function checkCleanUp({ page, tmux, screenshot, home, dataDir, afterCheck }) {
+  afterCheck(() => killSessionsIfThere(tmux, ['old-project', 'kept-project']));
   await closeQuickInput(page);
   await closeNotificationCenter(page);
   await openTmuxView(page);
@@ -786,11 +791,15 @@ async function checkCleanUp({ page, tmux, screenshot, home, dataDir }) {
  * every time, until its breaker
  * (3 failures in a minute) opens.
  */
-async function checkProfileUp({ page, tmux, screenshot, home, workspace }) {
+async function checkProfileUp({ page, tmux, screenshot, home, workspace, afterCheck }) {
+  const file = path.join(workspace, '.tmux-session.yaml');
+  afterCheck(async () => {
+    fs.rmSync(file, { force: true });
+    await killSessionsIfThere(tmux, ['shop']);
+  });
   await closeQuickInput(page);
   await closeNotificationCenter(page);
   await openTmuxView(page);
-  const file = path.join(workspace, '.tmux-session.yaml');
   fs.writeFileSync(file, `session: shop
 root: ${JSON.stringify(home)}
 windows:
@@ -881,7 +890,6 @@ windows:
   if (processesAfter !== processesBefore) throw new Error(`the reload started something again:\nbefore:\n${processesBefore}\nafter:\n${processesAfter}`);
   await runPaletteCommand(page, TEXT.down);
   await waitFor('the session "shop" closed', async () => !(await sessionNames(tmux).catch(() => [])).includes('shop'), 20_000);
-  fs.rmSync(file, { force: true });
 }
 
 /**
@@ -1068,6 +1076,15 @@ async function sessionsBackAsBefore(tmux, before) {
   for (const name of names) {
     if (after[name] !== before[name]) throw new Error(`session "${name}" came back with ${after[name]}, not ${before[name]}`);
   }
+}
+
+/**
+ * Ends what a check made, whether it passed or not, so that one failing check does not leave
+ * sessions (and their supervised services) for the next ones to trip over.
+ */
+async function killSessionsIfThere(tmux, names) {
+  const present = await sessionNames(tmux).catch(() => []);
+  for (const name of names) if (present.includes(name)) await tmux('kill-session', '-t', `=${name}`).catch(() => {});
 }
 
 async function sessionNames(tmux) {
@@ -1441,19 +1458,68 @@ async function runChecks(context) {
     }
     log(`(${check.id}) ${check.title}`);
     const t0 = Date.now();
+    const cleanups = [];
+    // What a check made is ended after it, passed or not (and after a failure's context is read),
+    // so that one failing check leaves nothing for the next ones to trip over.
+    const afterCheck = (cleanup) => cleanups.push(cleanup);
     try {
-      await check.run(context);
+      await check.run({ ...context, afterCheck });
       results.push({ ...check, status: 'pass', ms: Date.now() - t0 });
       log(`PASS (${check.id}) in ${Date.now() - t0} ms`);
     } catch (error) {
-      results.push({ ...check, status: 'fail', ms: Date.now() - t0, error });
+      const context_ = await failureContext(context).catch((e) => `(could not read: ${e.message})`);
+      results.push({ ...check, status: 'fail', ms: Date.now() - t0, error, context: context_ });
       log(`FAIL (${check.id}) after ${Date.now() - t0} ms: ${error.message}`);
+      log(`context: ${context_}`);
       console.log(await describeScreen(context.page));
       await context.screenshot(`ui-${check.id}-FAILED`).catch(() => {});
+      // A menu or dialog the failure left open would swallow the next check's keys and clicks.
+      for (let i = 0; i < 2; i++) await context.page.keyboard.press('Escape').catch(() => {});
       await closeQuickInput(context.page).catch(() => {});
     }
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log(`cleanup after (${check.id}) failed: ${error.message}`));
   }
   return results;
+}
+
+/**
+ * What a failure's reader needs besides the screen: the server's sessions, how many of our hooks it
+ * holds and how many `wait-for` clients it has (live updates stop without them), and the newest
+ * lines the extension logged. Short, because a CI log may keep only its tail.
+ */
+async function failureContext({ tmux, runDir, socketName }) {
+  const parts = [];
+  const sessions = await tmux('list-sessions', '-F', '#{session_name}').catch((e) => `none (${e.message.split(': ').pop()})`);
+  parts.push(`sessions: ${sessions.trim().split('\n').join(', ')}`);
+  const hooks = await tmux('show-hooks', '-g').catch(() => '');
+  parts.push(`our hooks: ${hooks.split('\n').filter((line) => /wait-for/.test(line)).length}`);
+  const clients = await tmux('list-clients', '-F', '#{client_flags}').catch(() => '');
+  parts.push(`attached clients: ${clients.trim().split('\n').filter(Boolean).length}`);
+  parts.push(`wait-for processes: ${waitForProcesses(socketName)}`);
+  const logs = path.join(runDir, 'user-data', 'logs');
+  const files = fs.existsSync(logs)
+    ? fs.readdirSync(logs, { recursive: true }).filter((f) => String(f).endsWith('Tmux.log')).map((f) => path.join(logs, String(f)))
+    : [];
+  const newest = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+  if (newest) {
+    const lines = fs.readFileSync(newest, 'utf8').trim().split('\n').slice(-6).map((line) => line.replace(/^\S+ \S+ /, ''));
+    parts.push(`log (${files.length} hosts): ${lines.join(' | ')}`);
+  }
+  return parts.join('; ');
+}
+
+/** How many `tmux -L <socket> wait-for …` processes run (read from /proc; nothing is signalled). */
+function waitForProcesses(socketName) {
+  let count = 0;
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(socketName) && argv.includes('wait-for')) count++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return count;
 }
 
 /** The commands and ids this test drives must be in the manifest, or there is nothing to test. */
@@ -1524,10 +1590,11 @@ async function main() {
       home: runEnv.HOME,
       dataDir: settings['tmuxSessionManager.dataDir'],
       socketName: server.socketName,
+      runDir,
       workspace: path.join(runDir, 'workspace'), // startWorkbench's default folder
       agentScripts,
     });
-    printSummary(results);
+    printSummary(results, (await server.tmux('-V').catch(() => 'tmux ?')).trim());
     return results.every((r) => r.status === 'pass') ? 0 : 1;
   } finally {
     await workbench?.stop();
@@ -1564,12 +1631,15 @@ function clearOldScreenshots() {
   }
 }
 
-function printSummary(results) {
-  console.log('\nUI test summary');
+function printSummary(results, tmuxVersion) {
+  // The machine's facts, for a failure that only some machines show.
+  const user = os.userInfo();
+  console.log(`\nUI test summary (${tmuxVersion}, ${os.cpus().length} CPUs, uid ${user.uid}, SHELL=${process.env.SHELL ?? 'unset'}, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`);
   for (const r of results) {
     console.log(`  ${r.status.toUpperCase().padEnd(4)} (${r.id}) ${r.title}${r.status === 'skip' ? '' : ` [${r.ms} ms]`}`);
     // A CI log may keep only its tail: the reason goes here too, not only above the screen dump.
-    if (r.error) console.log(`       because: ${String(r.error.message ?? r.error).replace(/\s+/g, ' ').slice(0, 600)}`);
+    if (r.error) console.log(`       because: ${String(r.error.message ?? r.error).replace(/\u001b\[[0-9;]*m/g, '').replace(/\s+/g, ' ').slice(0, 600)}`);
+    if (r.context) console.log(`       context: ${r.context.replace(/\s+/g, ' ').slice(0, 900)}`);
   }
 }
 
