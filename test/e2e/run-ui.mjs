@@ -818,7 +818,7 @@ windows:
 `);
   await runPaletteCommand(page, TEXT.up);
   const rowTexts = async () => {
-    await expandTree(page);
+    await expandOnly(page, 'shop');
     return (await page.locator(`${UI.sessionsTree} ${UI.treeRow}`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   };
   const history = new Set();
@@ -862,7 +862,7 @@ windows:
   report(`status bar: "${status}"`);
   const panes = (await tmux('list-panes', '-t', '=shop:services', '-F', '#{@tsm-profile-pane} #{pane_dead} #{pane_dead_status}')).trim();
   if (!/^flaky 1 3$/m.test(panes)) throw new Error(`tmux does not show flaky dead with status 3:\n${panes}`);
-  await clearTreeSelectionAndShowNotification(page, TEXT.breakerOpenNotice);
+  await clearTreeSelectionAndShowNotification(page, TEXT.breakerOpenNotice, (p) => expandOnly(p, 'shop'));
   const notice = await waitForNotification(page, TEXT.breakerOpenNotice);
   for (const button of ['Restart', 'Show Output', 'Open Profile']) {
     if (!notice.includes(button)) throw new Error(`the notification "${notice}" has no ${button} button`);
@@ -1162,9 +1162,9 @@ async function waitForNotification(page, pattern, timeoutMs = STEP_TIMEOUT_MS) {
  * twisties), with the notification center open at `pattern`. Escape hides an open notification
  * center instead of clearing the tree's selection: the center is closed first, opened again after.
  */
-async function clearTreeSelectionAndShowNotification(page, pattern) {
+async function clearTreeSelectionAndShowNotification(page, pattern, expand = expandTree) {
   await closeNotificationCenter(page);
-  await expandTree(page);
+  await expand(page);
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+1');
   await waitForNotification(page, pattern);
@@ -1290,6 +1290,27 @@ async function closeQuickInput(page) {
 }
 
 /** Expands every collapsed session and window row, so panes show too. */
+/**
+ * Collapses every session but `name` and expands all of that one. The tree draws only the rows in
+ * view: with other sessions open, the rows of `name` may lie below the fold and not exist at all.
+ */
+async function expandOnly(page, name) {
+  for (let round = 0; round < 30; round++) {
+    const rows = await page.locator(`${UI.sessionsTree} ${UI.treeRow}`).evaluateAll((list, wanted) => {
+      let inside = false;
+      return list.map((row) => {
+        const level = row.getAttribute('aria-level');
+        if (level === '1') inside = (row.querySelector('.label-name')?.textContent ?? '').trim() === wanted;
+        return { level, inside, expanded: row.getAttribute('aria-expanded'), id: row.getAttribute('data-index') };
+      });
+    }, name);
+    const next = rows.find((r) => (r.level === '1' && !r.inside && r.expanded === 'true') || (r.inside && r.expanded === 'false'));
+    if (!next) return;
+    await page.locator(`${UI.sessionsTree} ${UI.treeRow}[data-index="${next.id}"] ${UI.rowTwistie}`).click();
+    await page.waitForTimeout(100);
+  }
+}
+
 async function expandTree(page) {
   for (let round = 0; round < 20; round++) {
     const collapsed = page.locator(`${UI.sessionsTree} ${UI.treeRow}[aria-expanded="false"]`);
